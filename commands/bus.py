@@ -1,0 +1,236 @@
+"""The command bus: builds the metadata, runs one handler in a unit of work, saves
+everything the command changed in one transaction, and keeps retries idempotent."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
+
+from commands.errors import Forbidden, IdempotencyKeyReused, UnknownCommand
+from commands.messages import Command
+from commands.principals import EDITOR, Principal
+from ledger.application import Ledger
+from ledger.base import LedgerAggregate
+from ledger.cycle import Cycle
+from ledger.decision import Decision
+from ledger.exceptions import RuleViolation, VersionConflict
+from ledger.meta import Meta, utc_now
+from ledger.receipt import Receipt
+
+A = TypeVar("A", bound=LedgerAggregate)
+C = TypeVar("C", bound=Command)
+Handler = Callable[[Any, "Unit"], None]
+
+HANDLERS: dict[type[Command], Handler] = {}
+MAX_ATTEMPTS = 3
+"""Attempts for a command that names no expected version and meets a concurrent
+writer: it is re-run on fresh state, so no update is lost."""
+
+
+def handles(
+    command_type: type[C],
+) -> Callable[[Callable[[C, Unit], None]], Callable[[C, Unit], None]]:
+    def register(func: Callable[[C, Unit], None]) -> Callable[[C, Unit], None]:
+        if command_type in HANDLERS:
+            raise TypeError(f"{command_type.__name__} already has a handler")
+        HANDLERS[command_type] = func
+        return func
+
+    return register
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a command did: the ids it touched with their new versions, and the log
+    position its events reached (ask a read model to be at least that fresh)."""
+
+    command: str
+    correlation_id: UUID
+    position: int
+    versions: dict[UUID, int]
+    created_id: UUID | None = None
+    command_id: str | None = None
+    replayed: bool = False
+    """True when this answers a retry with the original outcome."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "command": self.command,
+            "correlation_id": str(self.correlation_id),
+            "position": self.position,
+            "versions": {str(k): v for k, v in self.versions.items()},
+            "id": str(self.created_id) if self.created_id else None,
+            "command_id": self.command_id,
+            "replayed": self.replayed,
+        }
+
+
+class Unit:
+    """The unit of work of one command: what it read, what it changed, who acts."""
+
+    def __init__(
+        self, ledger: Ledger, principal: Principal, meta: Meta, expected_version: int | None
+    ) -> None:
+        self.ledger = ledger
+        self.principal = principal
+        self.meta = meta
+        self.expected_version = expected_version
+        self.created_id: UUID | None = None
+        self._loaded: dict[UUID, LedgerAggregate] = {}
+        self._new: list[LedgerAggregate] = []
+
+    def get(self, cls: type[A], ident: UUID, *, field: str | None = None) -> A:
+        """Load an aggregate once per command; later gets return the same object."""
+        cached = self._loaded.get(ident)
+        if isinstance(cached, cls):
+            return cached
+        aggregate = self.ledger.get(cls, ident, field=field)
+        self._loaded[ident] = aggregate
+        return aggregate
+
+    def find(self, cls: type[A], ident: UUID) -> A | None:
+        return self._loaded.get(ident) or self.ledger.find(cls, ident)  # type: ignore[return-value]
+
+    def target(self, cls: type[A], ident: UUID, *, field: str | None = None) -> A:
+        """The aggregate the command acts on, checked against the expected version."""
+        aggregate = self.get(cls, ident, field=field)
+        expected = self.expected_version
+        if expected is not None and aggregate.version != expected:
+            raise VersionConflict(ident, expected, aggregate.version)
+        return aggregate
+
+    def cycle(self, ident: UUID, *, field: str | None = "cycle_id") -> Cycle:
+        return self.get(Cycle, ident, field=field)
+
+    def add(self, aggregate: LedgerAggregate, *, created: bool = False) -> None:
+        self._new.append(aggregate)
+        self._loaded[aggregate.id] = aggregate
+        if created and self.created_id is None:
+            self.created_id = aggregate.id
+
+    def changed(self) -> list[LedgerAggregate]:
+        seen: dict[UUID, LedgerAggregate] = {}
+        for aggregate in [*self._new, *self._loaded.values()]:
+            if aggregate.pending_events:
+                seen.setdefault(aggregate.id, aggregate)
+        return list(seen.values())
+
+    # -- permissions -------------------------------------------------------------------
+
+    def require_admin(self, act: str) -> None:
+        if not self.principal.is_admin:
+            raise Forbidden(f"only an admin may {act}")
+
+    def require_team(self, team_id: UUID, act: str) -> None:
+        """Admins write everywhere; editors for their teams and the teams below them."""
+        if self.principal.is_admin:
+            return
+        if self.principal.role == EDITOR:
+            scope = {team_id, *self.ledger.team_ancestors(team_id)}
+            if scope & self.principal.teams:
+                return
+        raise Forbidden(
+            f"{self.principal.name} ({self.principal.role}) may not {act} for this team"
+        )
+
+
+def fingerprint(command: Command) -> str:
+    body = json.dumps(
+        {"type": type(command).__name__, **asdict(command)}, sort_keys=True, default=str
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+@dataclass
+class CommandBus:
+    ledger: Ledger
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+    def handle(
+        self, command: Command, principal: Principal, *, command_id: str | None = None
+    ) -> Outcome:
+        handler = HANDLERS.get(type(command))
+        if handler is None:
+            raise UnknownCommand(f"no handler for {type(command).__name__}")
+        digest = fingerprint(command) if command_id else ""
+        if command_id:
+            prior = self._prior_outcome(principal, command_id, digest)
+            if prior:
+                return prior
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                return self._attempt(handler, command, principal, command_id, digest)
+            except VersionConflict:
+                if command_id:
+                    prior = self._prior_outcome(principal, command_id, digest)
+                    if prior:
+                        return prior
+                if command.expected_version is not None or attempt == MAX_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _attempt(
+        self,
+        handler: Handler,
+        command: Command,
+        principal: Principal,
+        command_id: str | None,
+        digest: str,
+    ) -> Outcome:
+        now = self.clock()
+        meta = Meta(
+            actor=principal.name,
+            recorded_at=now,
+            effective_at=command.effective_at or now,
+            correlation_id=uuid4(),
+            command_id=command_id,
+            reason=command.reason.strip() if command.reason else None,
+            decision_id=command.decision_id,
+        )
+        unit = Unit(self.ledger, principal, meta, command.expected_version)
+        if command.decision_id is not None:
+            unit.get(Decision, command.decision_id, field="decision_id")
+        handler(command, unit)
+        changed = unit.changed()
+        if not changed:
+            raise RuleViolation("no_change", "the command changes nothing")
+        versions = {a.id: a.version for a in changed}
+        receipt = None
+        if command_id:
+            receipt = Receipt.issue(
+                command_type=type(command).__name__,
+                fingerprint=digest,
+                versions=versions,
+                created_id=unit.created_id,
+                meta=meta,
+            )
+        recordings = self.ledger.save(*changed, receipt)
+        return Outcome(
+            command=type(command).__name__,
+            correlation_id=meta.correlation_id,
+            position=max(r.notification.id for r in recordings),
+            versions=versions,
+            created_id=unit.created_id,
+            command_id=command_id,
+        )
+
+    def _prior_outcome(self, principal: Principal, command_id: str, digest: str) -> Outcome | None:
+        receipt = self.ledger.find(Receipt, Receipt.id_for(principal.name, command_id))
+        if receipt is None:
+            return None
+        if receipt.fingerprint != digest:
+            raise IdempotencyKeyReused(command_id)
+        return Outcome(
+            command=receipt.command_type,
+            correlation_id=receipt.correlation_id,
+            position=self.ledger.position_of(receipt.id, 1) or 0,
+            versions=dict(receipt.versions),
+            created_id=receipt.created_id,
+            command_id=command_id,
+            replayed=True,
+        )

@@ -1,0 +1,157 @@
+"""The ledger application: one append-only, hash-chained log of every OKR act."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar, cast
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
+from eventsourcing.utils import Environment, EnvType
+
+from ledger.base import LedgerAggregate
+from ledger.chain import ChainedRecorder, Checkpoint, Verification, verify
+from ledger.exceptions import NotFound, VersionConflict
+from ledger.key_result import KeyResult
+from ledger.meta import DateAsISO, MetaAsDict
+from ledger.objective import Objective
+from ledger.persistence.url import environment_for
+from ledger.team import Team
+
+A = TypeVar("A", bound=LedgerAggregate)
+
+KIND_NAMES = {
+    "Strategy": "strategy",
+    "Team": "team",
+    "Cycle": "cycle",
+    "Objective": "objective",
+    "KeyResult": "key result",
+    "Initiative": "initiative",
+    "Dependency": "dependency",
+    "Kpi": "KPI",
+    "Decision": "decision",
+    "Priorities": "priorities",
+    "Receipt": "receipt",
+    "LedgerAggregate": "record",
+}
+
+
+class Ledger(Application[UUID]):
+    """Get → act → save; the aggregates check the rules, ``save`` appends the events."""
+
+    name = "OKRLedger"
+
+    @classmethod
+    def from_url(cls, url: str, **settings: str) -> Ledger:
+        return cls(env={**environment_for(url), **settings})
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        # Configuration comes only from what the composition root passes in,
+        # never from stray process environment variables.
+        return Environment(name, {**type(self).env, **(dict(env) if env else {})})
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(MetaAsDict())
+        transcoder.register(DateAsISO())
+
+    # -- reading aggregates ----------------------------------------------------------
+
+    def get(
+        self, cls: type[A], ident: UUID, *, version: int | None = None, field: str | None = None
+    ) -> A:
+        """The aggregate of type ``cls`` (at ``version``), or ``NotFound``."""
+        kind = KIND_NAMES.get(cls.__name__, cls.__name__.lower())
+        try:
+            aggregate = self.repository.get(ident, version=version)
+        except AggregateNotFoundError:
+            raise NotFound(kind, ident, field=field) from None
+        if not isinstance(aggregate, cls):
+            raise NotFound(kind, ident, field=field)
+        return aggregate
+
+    def find(self, cls: type[A], ident: UUID) -> A | None:
+        try:
+            return self.get(cls, ident)
+        except NotFound:
+            return None
+
+    def history(self, ident: UUID) -> list[LedgerAggregate.Event]:
+        return cast(list[LedgerAggregate.Event], list(self.events.get(ident)))
+
+    def team_ancestors(self, team_id: UUID) -> list[UUID]:
+        """The units above a team, nearest first."""
+        ancestors: list[UUID] = []
+        team = self.get(Team, team_id)
+        while team.parent_id is not None and team.parent_id not in ancestors:
+            ancestors.append(team.parent_id)
+            team = self.get(Team, team.parent_id)
+        return ancestors
+
+    def objective_ancestors(self, objective_id: UUID) -> set[UUID]:
+        """Every objective above this one through its alignments (objective or key
+        result parents), to refuse alignment loops."""
+        seen: set[UUID] = set()
+        frontier = [objective_id]
+        while frontier:
+            objective = self.get(Objective, frontier.pop())
+            for parent_id, kind in objective.parents.items():
+                above = (
+                    parent_id
+                    if kind == "objective"
+                    else self.get(KeyResult, parent_id).objective_id
+                )
+                if above not in seen:
+                    seen.add(above)
+                    frontier.append(above)
+        return seen
+
+    # -- writing ---------------------------------------------------------------------
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """Append the pending events of ``objs`` atomically (or not at all).
+
+        A concurrent writer that got there first surfaces as ``VersionConflict``.
+        """
+        aggregates = [o for o in objs if isinstance(o, LedgerAggregate)]
+        firsts = {
+            a.id: a.pending_events[0].originator_version for a in aggregates if a.pending_events
+        }
+        try:
+            return super().save(*objs, **kwargs)
+        except IntegrityError:
+            for ident, first in firsts.items():
+                current = self._current_version(ident)
+                if current >= first:
+                    raise VersionConflict(ident, first - 1, current) from None
+            raise
+
+    def _current_version(self, ident: UUID) -> int:
+        last = list(self.events.get(ident, desc=True, limit=1))
+        return last[0].originator_version if last else 0
+
+    # -- the log ---------------------------------------------------------------------
+
+    @property
+    def chained_recorder(self) -> ChainedRecorder:
+        return cast(ChainedRecorder, self.recorder)
+
+    def position_of(self, ident: UUID, version: int) -> int | None:
+        """The log position of one stored event."""
+        return self.chained_recorder.position_of(ident, version)
+
+    def head_position(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+    def verify(self, checkpoint: Checkpoint | None = None) -> Verification:
+        return verify(self.chained_recorder, checkpoint)
+
+    def checkpoint(self) -> Checkpoint | None:
+        head = self.chained_recorder.chain_head()
+        return Checkpoint(head.position, head.hash.hex()) if head else None
+
+    def read(self, after: int = 0, limit: int = 1000) -> Sequence[tuple[int, Any]]:
+        """Decoded events after log position ``after``, with their positions."""
+        notifications = self.recorder.select_notifications(after, limit, inclusive_of_start=False)
+        return [(n.id, self.mapper.to_domain_event(n)) for n in notifications]

@@ -1,0 +1,118 @@
+"""Cycle: a time-bound period of focus, planning → active → review → closed."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from ledger.base import LedgerAggregate, natural_id, require_status, require_text
+from ledger.exceptions import CycleClosed, RuleViolation
+from ledger.meta import Meta
+
+PLANNING, ACTIVE, REVIEW, CLOSED = "planning", "active", "review", "closed"
+STATUSES = (PLANNING, ACTIVE, REVIEW, CLOSED)
+
+
+class Cycle(LedgerAggregate):
+    class Opened(LedgerAggregate.Created):
+        key: str
+        name: str
+        starts_on: date
+        ends_on: date
+        cadence_days: int
+
+        def apply(self, cycle: Cycle) -> None:
+            cycle.key = self.key
+            cycle.name = self.name
+            cycle.starts_on = self.starts_on
+            cycle.ends_on = self.ends_on
+            cycle.cadence_days = self.cadence_days
+            cycle.status = PLANNING
+
+    class Started(LedgerAggregate.Event):
+        def apply(self, cycle: Cycle) -> None:
+            cycle.status = ACTIVE
+
+    class ReviewBegun(LedgerAggregate.Event):
+        def apply(self, cycle: Cycle) -> None:
+            cycle.status = REVIEW
+
+    class Closed(LedgerAggregate.Event):
+        def apply(self, cycle: Cycle) -> None:
+            cycle.status = CLOSED
+
+    class Reopened(LedgerAggregate.Event):
+        def apply(self, cycle: Cycle) -> None:
+            cycle.status = REVIEW
+
+    if TYPE_CHECKING:
+        key: str
+        name: str
+        starts_on: date
+        ends_on: date
+        cadence_days: int
+        status: str
+
+    @staticmethod
+    def id_for(key: str) -> UUID:
+        return natural_id("cycle", key)
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        key: str,
+        name: str,
+        starts_on: date,
+        ends_on: date,
+        cadence_days: int = 7,
+        meta: Meta,
+    ) -> Cycle:
+        key = require_text(key, "key", max_length=80)
+        if ends_on <= starts_on:
+            raise RuleViolation(
+                "ends_before_start", "a cycle must end after it starts", field="ends_on"
+            )
+        if not 1 <= cadence_days <= 31:
+            raise RuleViolation(
+                "cadence", "the check-in cadence is 1 to 31 days", field="cadence_days"
+            )
+        return cls._begin(
+            cls.Opened,
+            cls.id_for(key),
+            meta,
+            key=key,
+            name=require_text(name, "name", max_length=200),
+            starts_on=starts_on,
+            ends_on=ends_on,
+            cadence_days=cadence_days,
+        )
+
+    def start(self, meta: Meta) -> None:
+        require_status("cycle", self.status, (PLANNING,), "start the cycle")
+        self._record(self.Started, meta)
+
+    def begin_review(self, meta: Meta) -> None:
+        require_status("cycle", self.status, (ACTIVE,), "begin the review")
+        self._record(self.ReviewBegun, meta)
+
+    def close(self, meta: Meta) -> None:
+        require_status("cycle", self.status, (REVIEW,), "close the cycle")
+        self._record(self.Closed, meta)
+
+    def reopen(self, meta: Meta) -> None:
+        require_status("cycle", self.status, (CLOSED,), "reopen the cycle")
+        meta.require_reason("reopening a closed cycle")
+        self._record(self.Reopened, meta)
+
+    def guard_change(self, act: str, meta: Meta, *, correction: bool = False) -> None:
+        """Refuse changes to a closed cycle, except a correction that gives a reason."""
+        if self.status != CLOSED:
+            return
+        if not correction:
+            raise CycleClosed(act)
+        meta.require_reason(f"{act} in a closed cycle")
+
+    def guard_status(self, act: str, allowed: tuple[str, ...]) -> None:
+        require_status("cycle", self.status, allowed, act)

@@ -1,0 +1,302 @@
+"""Objective: a qualitative statement of the change wanted, and why it matters."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from ledger.base import (
+    LedgerAggregate,
+    optional_text,
+    require_choice,
+    require_status,
+    require_text,
+    unique,
+)
+from ledger.cycle import CLOSED as CYCLE_CLOSED
+from ledger.cycle import REVIEW
+from ledger.exceptions import RuleViolation
+from ledger.meta import Meta
+
+if TYPE_CHECKING:
+    from ledger.cycle import Cycle
+    from ledger.strategy import Strategy
+    from ledger.team import Team
+
+COMMITMENTS = ("committed", "aspirational")
+"""Committed objectives are expected to land at 1.0; aspirational ones at about 0.7."""
+LIVE, DROPPED, CLOSED = "live", "dropped", "closed"
+PARENT_KINDS = ("objective", "key_result")
+OUTCOMES = ("hit", "partially_hit", "missed")
+MISS_CAUSES = (
+    "execution",
+    "hypothesis",
+    "initiative_set",
+    "authority",
+    "wrong_metric",
+    "external_change",
+)
+
+
+@dataclass(frozen=True)
+class Reflection:
+    outcome: str
+    achieved: str
+    why: str
+    causes: tuple[str, ...]
+    carry_forward: str
+
+
+class Objective(LedgerAggregate):
+    class Drafted(LedgerAggregate.Created):
+        team_id: UUID
+        cycle_id: UUID
+        statement: str
+        description: str
+        owner: str
+        commitment: str
+
+        def apply(self, objective: Objective) -> None:
+            objective.team_id = self.team_id
+            objective.cycle_id = self.cycle_id
+            objective.statement = self.statement
+            objective.description = self.description
+            objective.owner = self.owner
+            objective.commitment = self.commitment
+            objective.status = LIVE
+            objective.choice_links = {}
+            objective.parents = {}
+            objective.reflection = None
+
+    class Reworded(LedgerAggregate.Event):
+        statement: str
+        description: str
+
+        def apply(self, objective: Objective) -> None:
+            objective.statement = self.statement
+            objective.description = self.description
+
+    class OwnerChanged(LedgerAggregate.Event):
+        owner: str
+
+        def apply(self, objective: Objective) -> None:
+            objective.owner = self.owner
+
+    class LinkedToChoice(LedgerAggregate.Event):
+        strategy_id: UUID
+        choice_id: UUID
+
+        def apply(self, objective: Objective) -> None:
+            objective.choice_links[self.choice_id] = self.strategy_id
+
+    class UnlinkedFromChoice(LedgerAggregate.Event):
+        choice_id: UUID
+
+        def apply(self, objective: Objective) -> None:
+            del objective.choice_links[self.choice_id]
+
+    class Aligned(LedgerAggregate.Event):
+        parent_kind: str
+        parent_id: UUID
+
+        def apply(self, objective: Objective) -> None:
+            objective.parents[self.parent_id] = self.parent_kind
+
+    class Unaligned(LedgerAggregate.Event):
+        parent_id: UUID
+
+        def apply(self, objective: Objective) -> None:
+            del objective.parents[self.parent_id]
+
+    class Dropped(LedgerAggregate.Event):
+        def apply(self, objective: Objective) -> None:
+            objective.status = DROPPED
+
+    class Reflected(LedgerAggregate.Event):
+        outcome: str
+        achieved: str
+        why: str
+        causes: list[str]
+        carry_forward: str
+
+        def apply(self, objective: Objective) -> None:
+            objective.status = CLOSED
+            objective.reflection = Reflection(
+                self.outcome, self.achieved, self.why, tuple(self.causes), self.carry_forward
+            )
+
+    if TYPE_CHECKING:
+        team_id: UUID
+        cycle_id: UUID
+        statement: str
+        description: str
+        owner: str
+        commitment: str
+        status: str
+        choice_links: dict[UUID, UUID]
+        """choice id → strategy id"""
+        parents: dict[UUID, str]
+        """parent objective or key result id → its kind"""
+        reflection: Reflection | None
+
+    @classmethod
+    def draft(
+        cls,
+        *,
+        objective_id: UUID,
+        team: Team,
+        cycle: Cycle,
+        statement: str,
+        owner: str,
+        commitment: str,
+        description: str = "",
+        meta: Meta,
+    ) -> Objective:
+        cycle.guard_change("draft an objective", meta)
+        return cls._begin(
+            cls.Drafted,
+            objective_id,
+            meta,
+            team_id=team.id,
+            cycle_id=cycle.id,
+            statement=require_text(statement, "statement", max_length=500),
+            description=optional_text(description, "description"),
+            owner=require_text(owner, "owner", max_length=200),
+            commitment=require_choice(commitment, COMMITMENTS, "commitment"),
+        )
+
+    @property
+    def is_live(self) -> bool:
+        return self.status == LIVE
+
+    def _require_live(self, act: str) -> None:
+        require_status("objective", self.status, (LIVE,), act)
+
+    def reword(self, statement: str, description: str | None, cycle: Cycle, meta: Meta) -> None:
+        cycle.guard_change("reword an objective", meta)
+        self._require_live("reword the objective")
+        statement = require_text(statement, "statement", max_length=500)
+        description = (
+            self.description if description is None else optional_text(description, "description")
+        )
+        if (statement, description) == (self.statement, self.description):
+            raise RuleViolation("no_change", "the wording is unchanged", field="statement")
+        self._record(self.Reworded, meta, statement=statement, description=description)
+
+    def change_owner(self, owner: str, cycle: Cycle, meta: Meta) -> None:
+        cycle.guard_change("change an objective's owner", meta)
+        self._require_live("change the owner")
+        owner = require_text(owner, "owner", max_length=200)
+        if owner == self.owner:
+            raise RuleViolation("no_change", "that is already the owner", field="owner")
+        self._record(self.OwnerChanged, meta, owner=owner)
+
+    def link_to_choice(
+        self, strategy: Strategy, choice_id: UUID, cycle: Cycle, meta: Meta
+    ) -> None:
+        cycle.guard_change("link an objective", meta)
+        self._require_live("link the objective")
+        strategy.live_choice(choice_id)
+        if choice_id in self.choice_links:
+            raise RuleViolation(
+                "already_linked",
+                "the objective already links to that choice",
+                field="choice_id",
+            )
+        self._record(self.LinkedToChoice, meta, strategy_id=strategy.id, choice_id=choice_id)
+
+    def unlink_from_choice(self, choice_id: UUID, cycle: Cycle, meta: Meta) -> None:
+        cycle.guard_change("unlink an objective", meta)
+        self._require_live("unlink the objective")
+        if choice_id not in self.choice_links:
+            raise RuleViolation(
+                "not_linked", "the objective does not link to that choice", field="choice_id"
+            )
+        self._record(self.UnlinkedFromChoice, meta, choice_id=choice_id)
+
+    def align_to(
+        self,
+        parent_kind: str,
+        parent_id: UUID,
+        parent_ancestors: Collection[UUID],
+        cycle: Cycle,
+        meta: Meta,
+    ) -> None:
+        """Align under a parent objective or key result (several parents are allowed).
+
+        ``parent_ancestors`` holds every objective above the parent, to refuse loops.
+        """
+        cycle.guard_change("align an objective", meta)
+        self._require_live("align the objective")
+        require_choice(parent_kind, PARENT_KINDS, "parent_kind")
+        if parent_id == self.id or self.id in parent_ancestors:
+            raise RuleViolation(
+                "alignment_loop",
+                "an objective cannot align under itself or anything aligned under it",
+                field="parent_id",
+            )
+        if parent_id in self.parents:
+            raise RuleViolation(
+                "already_aligned",
+                "the objective is already aligned there",
+                field="parent_id",
+            )
+        self._record(self.Aligned, meta, parent_kind=parent_kind, parent_id=parent_id)
+
+    def unalign(self, parent_id: UUID, cycle: Cycle, meta: Meta) -> None:
+        cycle.guard_change("unalign an objective", meta)
+        self._require_live("unalign the objective")
+        if parent_id not in self.parents:
+            raise RuleViolation(
+                "not_aligned", "the objective is not aligned there", field="parent_id"
+            )
+        self._record(self.Unaligned, meta, parent_id=parent_id)
+
+    def drop(self, cycle: Cycle, meta: Meta) -> None:
+        cycle.guard_change("drop an objective", meta)
+        self._require_live("drop the objective")
+        meta.require_reason("dropping an objective")
+        self._record(self.Dropped, meta)
+
+    def reflect(
+        self,
+        *,
+        outcome: str,
+        achieved: str,
+        why: str,
+        causes: Sequence[str] = (),
+        carry_forward: str = "",
+        cycle: Cycle,
+        meta: Meta,
+    ) -> None:
+        """Close the objective with its end-of-cycle reflection (in review; in a
+        closed cycle only as a reasoned correction).
+
+        A second reflection revises the first and must say why.
+        """
+        cycle.guard_status("reflect on an objective", (REVIEW, CYCLE_CLOSED))
+        cycle.guard_change("reflect on an objective", meta, correction=True)
+        require_status("objective", self.status, (LIVE, CLOSED), "reflect on the objective")
+        if self.status == CLOSED:
+            meta.require_reason("revising a reflection")
+        require_choice(outcome, OUTCOMES, "outcome")
+        causes = unique(causes, "causes")
+        for cause in causes:
+            require_choice(cause, MISS_CAUSES, "causes")
+        if outcome != "hit" and not causes:
+            raise RuleViolation(
+                "cause_required",
+                "a missed or partly hit objective names at least one cause",
+                field="causes",
+            )
+        self._record(
+            self.Reflected,
+            meta,
+            outcome=outcome,
+            achieved=require_text(achieved, "achieved"),
+            why=require_text(why, "why"),
+            causes=list(causes),
+            carry_forward=optional_text(carry_forward, "carry_forward"),
+        )

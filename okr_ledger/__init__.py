@@ -1,0 +1,1 @@
+"""The composition root and entry points of OKR Ledger: settings, wiring, the CLI."""

@@ -1,0 +1,32 @@
+"""The composition root: wires the ledger, the command bus and (later) the read side
+from settings. Tests build it with ``memory://`` or a throwaway database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import commands.handlers  # noqa: F401  (registers every handler)
+from commands.bus import CommandBus
+from ledger.application import Ledger
+from ledger.meta import utc_now
+from okr_ledger.config import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    ledger: Ledger
+    bus: CommandBus
+
+    def close(self) -> None:
+        self.ledger.close()
+
+
+def bootstrap(
+    settings: Settings | None = None, *, clock: Callable[[], datetime] = utc_now
+) -> Services:
+    settings = settings or Settings.from_env()
+    ledger = Ledger.from_url(settings.database_url)
+    return Services(settings=settings, ledger=ledger, bus=CommandBus(ledger, clock=clock))
