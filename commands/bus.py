@@ -94,7 +94,10 @@ class Unit:
         return aggregate
 
     def find(self, cls: type[A], ident: UUID) -> A | None:
-        return self._loaded.get(ident) or self.ledger.find(cls, ident)  # type: ignore[return-value]
+        cached = self._loaded.get(ident)
+        if cached is not None:
+            return cached if isinstance(cached, cls) else None
+        return self.ledger.find(cls, ident)
 
     def target(self, cls: type[A], ident: UUID, *, field: str | None = None) -> A:
         """The aggregate the command acts on, checked against the expected version."""

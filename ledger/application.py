@@ -41,6 +41,9 @@ class Ledger(Application[UUID]):
     """Get → act → save; the aggregates check the rules, ``save`` appends the events."""
 
     name = "OKRLedger"
+    env = {"AGGREGATE_CACHE_MAXSIZE": "5000"}
+    """Keep recently used aggregates in memory; each get fast-forwards them from the
+    store, so another process's writes are always seen."""
 
     @classmethod
     def from_url(cls, url: str, **settings: str) -> Ledger:

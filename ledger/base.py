@@ -3,6 +3,7 @@ recorded time taken from it, plus small guards shared by the aggregates."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, Self, TypeVar
@@ -39,6 +40,25 @@ class LedgerAggregate(Aggregate):
     def _record(self, event_class: type[Event], meta: Meta, **fields: Any) -> None:
         """Trigger an event (after the caller has checked every rule)."""
         self.trigger_event(event_class, meta=meta, timestamp=meta.recorded_at, **fields)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        """A copy that shares the immutable records.
+
+        Aggregate state holds immutable values (str, Decimal, UUID, dates, tuples and
+        frozen dataclasses) either directly or in top-level dicts, lists and sets, so
+        copying those containers one level deep gives an independent aggregate. The
+        repository's cache copies on every get, and a plain deep copy of a key result
+        with a long check-in history costs far more than its events took to write.
+        """
+        clone = object.__new__(type(self))
+        clone.__dict__.update(
+            {
+                name: copy.copy(value) if isinstance(value, (dict, list, set)) else value
+                for name, value in self.__dict__.items()
+            }
+        )
+        memo[id(self)] = clone
+        return clone
 
 
 T = TypeVar("T")
@@ -81,12 +101,27 @@ def require_status(what: str, status: str, allowed: Iterable[str], act: str) -> 
 def require_positive(value: Decimal, field: str) -> Decimal:
     if not value.is_finite() or value <= 0:
         raise RuleViolation("must_be_positive", f"{field} must be above zero", field=field)
+    require_finite(value, field)
     return value
 
 
+MAX_MAGNITUDE = Decimal("1e15")
+MAX_PLACES = 10
+
+
 def require_finite(value: Decimal | None, field: str) -> Decimal | None:
-    if value is not None and not value.is_finite():
+    """A number the ledger can score: finite, below 10^15 in size, at most ten places."""
+    if value is None:
+        return None
+    if not value.is_finite():
         raise RuleViolation("not_a_number", f"{field} must be a finite number", field=field)
+    if abs(value) >= MAX_MAGNITUDE:
+        raise RuleViolation("out_of_range", f"{field} must be below 10^15 in size", field=field)
+    exponent = value.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -MAX_PLACES:
+        raise RuleViolation(
+            "too_precise", f"{field} has more than {MAX_PLACES} decimal places", field=field
+        )
     return value
 
 

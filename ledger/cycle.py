@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -116,3 +116,13 @@ class Cycle(LedgerAggregate):
 
     def guard_status(self, act: str, allowed: tuple[str, ...]) -> None:
         require_status("cycle", self.status, allowed, act)
+
+    def guard_effective_time(self, act: str, meta: Meta) -> None:
+        """A measurement can be back-dated, but not to before the cycle began."""
+        begins = datetime.combine(self.starts_on, time.min, tzinfo=UTC)
+        if meta.effective_at < begins:
+            raise RuleViolation(
+                "effective_time_before_cycle",
+                f"{act} cannot be effective before the cycle starts ({self.starts_on})",
+                field="effective_at",
+            )

@@ -199,6 +199,12 @@ class Initiative(LedgerAggregate):
                 "cannot link to a dropped key result",
                 field="key_result_id",
             )
+        if key_result.cycle_id != self.cycle_id:
+            raise RuleViolation(
+                "cycle_mismatch",
+                "an initiative links to key results of its own cycle",
+                field="key_result_id",
+            )
         if key_result.id in self.key_result_ids:
             raise RuleViolation(
                 "already_linked",

@@ -463,7 +463,7 @@ class KeyResult(LedgerAggregate):
         cycle.guard_change("check in", meta)
         cycle.guard_status("check in", (ACTIVE, REVIEW))
         self._require_live("check in")
-        meta.require_not_future("a check-in")
+        cycle.guard_effective_time("a check-in", meta)
         if check_in_id in self.check_ins:
             raise RuleViolation(
                 "duplicate", "that check-in id is already used", field="check_in_id"

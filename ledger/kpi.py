@@ -164,7 +164,6 @@ class Kpi(LedgerAggregate):
 
     def measure(self, value: Decimal, meta: Meta) -> None:
         require_finite(value, "value")
-        meta.require_not_future("a measurement")
         self._record(self.Measured, meta, value=value)
 
     def change_bands(self, healthy: Decimal, warning: Decimal, meta: Meta) -> None:

@@ -40,6 +40,12 @@ class Meta:
                 raise RuleViolation("naive_datetime", f"{name} must carry a time zone", field=name)
         if not self.actor.strip():
             raise RuleViolation("actor_required", "every act needs an actor", field="actor")
+        if self.effective_at > self.recorded_at:
+            raise RuleViolation(
+                "effective_time_in_future",
+                "an act cannot be effective after the time it is recorded",
+                field="effective_at",
+            )
 
     def require_reason(self, act: str) -> str:
         """Return the reason, refusing the act if none was given."""
@@ -53,14 +59,6 @@ class Meta:
                 "reason_or_decision_required",
                 f"{act} needs a reason or the decision behind it",
                 field="reason",
-            )
-
-    def require_not_future(self, act: str) -> None:
-        if self.effective_at > self.recorded_at:
-            raise RuleViolation(
-                "effective_time_in_future",
-                f"{act} cannot be effective after the time it is recorded",
-                field="effective_at",
             )
 
     def effective(self, at: datetime) -> Meta:

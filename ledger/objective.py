@@ -22,6 +22,7 @@ from ledger.meta import Meta
 
 if TYPE_CHECKING:
     from ledger.cycle import Cycle
+    from ledger.key_result import KeyResult
     from ledger.strategy import Strategy
     from ledger.team import Team
 
@@ -218,19 +219,26 @@ class Objective(LedgerAggregate):
 
     def align_to(
         self,
-        parent_kind: str,
-        parent_id: UUID,
+        parent: Objective | KeyResult,
         parent_ancestors: Collection[UUID],
         cycle: Cycle,
         meta: Meta,
     ) -> None:
-        """Align under a parent objective or key result (several parents are allowed).
+        """Align under a parent objective or key result (several parents are allowed,
+        in any cycle, so a team can align to a longer-running company objective).
 
         ``parent_ancestors`` holds every objective above the parent, to refuse loops.
         """
         cycle.guard_change("align an objective", meta)
         self._require_live("align the objective")
-        require_choice(parent_kind, PARENT_KINDS, "parent_kind")
+        parent_kind = "objective" if isinstance(parent, Objective) else "key_result"
+        parent_id = parent.id
+        if parent.status == DROPPED:
+            raise RuleViolation(
+                "parent_dropped",
+                f"cannot align under a dropped {parent_kind.replace('_', ' ')}",
+                field="parent_id",
+            )
         if parent_id == self.id or self.id in parent_ancestors:
             raise RuleViolation(
                 "alignment_loop",

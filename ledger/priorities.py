@@ -1,8 +1,9 @@
-"""Priorities: the ranked order of a team's live objectives in a cycle.
+"""Priorities: the ranked order of a team's objectives in a cycle.
 
 Drafting an objective appends it to the bottom of its team's order and dropping it
-takes it out, in the same transaction, so the order always covers exactly the live
-objectives. A reprioritisation is a new full order with a rationale.
+takes it out, in the same transaction, so the order always covers exactly the team's
+objectives that have not been dropped (closing one with its reflection keeps its
+rank). A reprioritisation is a new full order with a rationale.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ class Priorities(LedgerAggregate):
 
     def reprioritise(self, order: Sequence[UUID], cycle: Cycle, meta: Meta) -> None:
         """Replace the ranking with ``order``, which must be a permutation of the
-        team's live objectives in this cycle."""
+        team's objectives in this cycle that have not been dropped."""
         cycle.guard_change("reprioritise", meta)
         meta.require_reason("reprioritising")
         order = list(order)
@@ -96,14 +97,13 @@ class Priorities(LedgerAggregate):
             if missing:
                 detail.append(f"missing {', '.join(missing)}")
             if extra:
-                detail.append(f"not live in this team and cycle: {', '.join(extra)}")
+                detail.append(f"not ranked in this team and cycle: {', '.join(extra)}")
             if len(set(order)) != len(order):
                 detail.append("an objective appears twice")
             raise RuleViolation(
                 "not_a_permutation",
-                "the order must rank every live objective of the team exactly once ("
-                + "; ".join(detail)
-                + ")",
+                "the order must rank every objective of the team in this cycle that has "
+                "not been dropped, exactly once (" + "; ".join(detail) + ")",
                 field="order",
             )
         if order == self.order:

@@ -14,13 +14,25 @@ from commands.messages import (
     ReweightKeyResult,
     RewordKeyResult,
 )
+from ledger.exceptions import RuleViolation
 from ledger.key_result import KeyResult
-from ledger.objective import Objective
+from ledger.objective import DROPPED, Objective
 
 
-def _key_result(unit: Unit, key_result_id: UUID, act: str) -> KeyResult:
+def _key_result(
+    unit: Unit, key_result_id: UUID, act: str, *, correction: bool = False
+) -> KeyResult:
+    """The key result acted on; only corrections reach one whose objective was dropped."""
     kr = unit.target(KeyResult, key_result_id, field="key_result_id")
     unit.require_team(kr.team_id, act)
+    if not correction:
+        objective = unit.get(Objective, kr.objective_id)
+        if objective.status == DROPPED:
+            raise RuleViolation(
+                "objective_dropped",
+                f"cannot {act}: its objective was dropped",
+                field="key_result_id",
+            )
     return kr
 
 
@@ -97,7 +109,7 @@ def check_in(cmd: CheckIn, unit: Unit) -> None:
 
 @handles(CorrectCheckIn)
 def correct_check_in(cmd: CorrectCheckIn, unit: Unit) -> None:
-    kr = _key_result(unit, cmd.key_result_id, "correct a check-in")
+    kr = _key_result(unit, cmd.key_result_id, "correct a check-in", correction=True)
     check_in_id = uuid4()
     kr.correct_check_in(
         check_in_id=check_in_id,
@@ -114,7 +126,7 @@ def correct_check_in(cmd: CorrectCheckIn, unit: Unit) -> None:
 
 @handles(OverrideScore)
 def override_score(cmd: OverrideScore, unit: Unit) -> None:
-    kr = _key_result(unit, cmd.key_result_id, "override a score")
+    kr = _key_result(unit, cmd.key_result_id, "override a score", correction=True)
     kr.override_score(cmd.score, unit.cycle(kr.cycle_id), unit.meta)
 
 

@@ -15,6 +15,7 @@ from commands.messages import (
     UnalignObjective,
     UnlinkObjectiveFromChoice,
 )
+from ledger.exceptions import RuleViolation
 from ledger.key_result import KeyResult
 from ledger.objective import Objective
 from ledger.priorities import Priorities
@@ -82,17 +83,20 @@ def unlink_objective_from_choice(cmd: UnlinkObjectiveFromChoice, unit: Unit) -> 
 def align_objective(cmd: AlignObjective, unit: Unit) -> None:
     objective = _objective(unit, cmd.objective_id, "align an objective")
     ledger = unit.ledger
+    parent: Objective | KeyResult
     if cmd.parent_kind == "key_result":
-        parent_kr = unit.get(KeyResult, cmd.parent_id, field="parent_id")
-        above = {parent_kr.objective_id, *ledger.objective_ancestors(parent_kr.objective_id)}
+        parent = unit.get(KeyResult, cmd.parent_id, field="parent_id")
+        above = {parent.objective_id, *ledger.objective_ancestors(parent.objective_id)}
     elif cmd.parent_kind == "objective":
-        unit.get(Objective, cmd.parent_id, field="parent_id")
+        parent = unit.get(Objective, cmd.parent_id, field="parent_id")
         above = ledger.objective_ancestors(cmd.parent_id)
     else:
-        above = set()  # the aggregate refuses the kind
-    objective.align_to(
-        cmd.parent_kind, cmd.parent_id, above, unit.cycle(objective.cycle_id), unit.meta
-    )
+        raise RuleViolation(
+            "not_allowed",
+            "parent_kind must be one of objective, key_result",
+            field="parent_kind",
+        )
+    objective.align_to(parent, above, unit.cycle(objective.cycle_id), unit.meta)
 
 
 @handles(UnalignObjective)

@@ -16,7 +16,11 @@ def raw(position: int, s: StoredEvent) -> RawEvent:
     oid = s.originator_id
     oid_text = oid if isinstance(oid, str) else oid.hex
     return RawEvent(
-        position, oid_text.encode(), s.originator_version, s.topic.encode(), bytes(s.state)
+        position,
+        oid_text.encode(),
+        s.originator_version,
+        s.topic.encode("utf-8", "surrogateescape"),  # bytes as stored, even if not UTF-8
+        bytes(s.state),
     )
 
 
