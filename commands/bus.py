@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -27,9 +29,10 @@ C = TypeVar("C", bound=Command)
 Handler = Callable[[Any, "Unit"], None]
 
 HANDLERS: dict[type[Command], Handler] = {}
-MAX_ATTEMPTS = 3
+MAX_ATTEMPTS = 12
 """Attempts for a command that names no expected version and meets a concurrent
-writer: it is re-run on fresh state, so no update is lost."""
+writer: it is re-run on fresh state after a random pause that doubles each time (at most
+50 ms), so no update is lost even when many writers hit one key result."""
 
 
 def handles(
@@ -175,6 +178,7 @@ class CommandBus:
                         return prior
                 if command.expected_version is not None or attempt == MAX_ATTEMPTS:
                     raise
+                time.sleep(random.uniform(0, min(0.05, 0.001 * 2**attempt)))
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _attempt(

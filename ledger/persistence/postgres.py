@@ -7,12 +7,14 @@ the true tail. The database-function insert path skips that lock, so it is refus
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import ProgrammingError, StoredEvent
 from eventsourcing.postgres import (
+    PostgresAggregateRecorder,
     PostgresApplicationRecorder,
     PostgresDatastore,
     PostgresFactory,
@@ -33,6 +35,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             msg = "the hash chain needs the table-locking insert; unset ENABLE_DB_FUNCTIONS"
             raise ProgrammingError(msg)
         super().__init__(datastore, events_table_name=events_table_name)
+        self._pending = threading.local()
         base = events_table_name.removesuffix("_events")
         self.chain_table_name = f"{base}_chain"
         self.check_identifier_length(self.chain_table_name)
@@ -60,13 +63,26 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             "WHERE originator_id = %s AND originator_version = %s"
         ).format(schema, Identifier(self.events_table_name))
 
+    def _insert_stored_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        # Lock, then queue the read of the chain's tail in the same pipeline as the
+        # insert, so the chain costs no extra round trip before the commit.
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        tail_cursor = curs.connection.cursor()
+        tail_cursor.execute(self._select_tail, prepare=True)
+        self._pending.tail_cursor = tail_cursor
+        PostgresAggregateRecorder._insert_stored_events(self, curs, stored_events, **kwargs)
+
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         assert ids is not None  # the PostgreSQL application recorder returns ids
-        curs.execute(self._select_tail, prepare=True)
-        row = curs.fetchone()
+        tail_cursor = self._pending.tail_cursor
+        row = tail_cursor.fetchone()
+        tail_cursor.close()
         tail = (
             ChainLink(row["position"], row["prev_position"], bytes(row["hash"])) if row else None
         )
