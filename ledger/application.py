@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, TypeVar, cast
 from uuid import UUID
 
@@ -33,6 +34,8 @@ KIND_NAMES = {
     "Decision": "decision",
     "Priorities": "priorities",
     "Receipt": "receipt",
+    "Principal": "principal",
+    "ApiToken": "API token",
     "LedgerAggregate": "record",
 }
 
@@ -144,6 +147,19 @@ class Ledger(Application[UUID]):
         """The log position of one stored event."""
         return self.chained_recorder.position_of(ident, version)
 
+    def positions_of(self, ident: UUID) -> dict[int, int]:
+        """Version → log position, for every stored event of one aggregate."""
+        return self.chained_recorder.positions_of(ident)
+
+    def version_at(self, ident: UUID, instant: datetime) -> int | None:
+        """The version an aggregate had reached by ``instant`` (recorded time)."""
+        version = None
+        for event in self.events.get(ident):
+            if event.timestamp > instant:
+                break
+            version = event.originator_version
+        return version
+
     def head_position(self) -> int:
         return self.recorder.max_notification_id() or 0
 
@@ -154,7 +170,12 @@ class Ledger(Application[UUID]):
         head = self.chained_recorder.chain_head()
         return Checkpoint(head.position, head.hash.hex()) if head else None
 
-    def read(self, after: int = 0, limit: int = 1000) -> Sequence[tuple[int, Any]]:
-        """Decoded events after log position ``after``, with their positions."""
-        notifications = self.recorder.select_notifications(after, limit, inclusive_of_start=False)
+    def read(
+        self, after: int = 0, limit: int = 1000, topics: Sequence[str] = ()
+    ) -> Sequence[tuple[int, Any]]:
+        """Decoded events after log position ``after`` with their positions (only those
+        of the given topics, if any)."""
+        notifications = self.recorder.select_notifications(
+            after, limit, topics=topics, inclusive_of_start=False
+        )
         return [(n.id, self.mapper.to_domain_event(n)) for n in notifications]

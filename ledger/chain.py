@@ -76,6 +76,8 @@ class ChainedRecorder(Protocol):
 
     def position_of(self, originator_id: UUID, version: int) -> int | None: ...
 
+    def positions_of(self, originator_id: UUID) -> dict[int, int]: ...
+
 
 @dataclass(frozen=True)
 class Checkpoint:

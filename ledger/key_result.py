@@ -75,7 +75,7 @@ class Target:
     deadline: date | None
 
 
-def _check_target(kind: str, t: Target) -> None:
+def check_target(kind: str, t: Target) -> None:
     for name in ("baseline", "target", "band_low", "band_high"):
         require_finite(getattr(t, name), name)
     if kind in (INCREASE, DECREASE):
@@ -311,7 +311,7 @@ class KeyResult(LedgerAggregate):
         require_status("objective", objective.status, ("live",), "define a key result")
         require_choice(kind, KINDS, "kind")
         aim = Target(baseline, target, band_low, band_high, deadline)
-        _check_target(kind, aim)
+        check_target(kind, aim)
         return cls._begin(
             cls.Defined,
             key_result_id,
@@ -415,7 +415,7 @@ class KeyResult(LedgerAggregate):
         )
         if new == old:
             raise RuleViolation("no_change", "the retarget changes nothing", field="target")
-        _check_target(self.kind, new)
+        check_target(self.kind, new)
         self._record(
             self.Retargeted,
             meta,

@@ -54,7 +54,7 @@ class Measurement:
     health: str
 
 
-def _check_bands(bands: Bands) -> Bands:
+def check_bands(bands: Bands) -> Bands:
     require_choice(bands.direction, DIRECTIONS, "direction")
     require_finite(bands.healthy, "healthy")
     require_finite(bands.warning, "warning")
@@ -137,7 +137,7 @@ class Kpi(LedgerAggregate):
         meta: Meta,
     ) -> Kpi:
         key = require_text(key, "key", max_length=80)
-        bands = _check_bands(Bands(direction, healthy, warning))
+        bands = check_bands(Bands(direction, healthy, warning))
         return cls._begin(
             cls.Defined,
             cls.id_for(key),
@@ -168,7 +168,7 @@ class Kpi(LedgerAggregate):
 
     def change_bands(self, healthy: Decimal, warning: Decimal, meta: Meta) -> None:
         meta.require_reason("changing health bands")
-        bands = _check_bands(Bands(self.bands.direction, healthy, warning))
+        bands = check_bands(Bands(self.bands.direction, healthy, warning))
         if bands == self.bands:
             raise RuleViolation("no_change", "the bands are unchanged", field="healthy")
         self._record(self.BandsChanged, meta, healthy=healthy, warning=warning)

@@ -103,11 +103,14 @@ def replay_events(
     return world
 
 
-def read_log(ledger: Any, *, batch: int = 1000) -> Iterable[tuple[int, Any]]:
-    """Every event of the ledger with its log position, in append order."""
+def read_log(
+    ledger: Any, *, batch: int = 1000, topics: tuple[str, ...] = ()
+) -> Iterable[tuple[int, Any]]:
+    """Every event of the ledger (of the given topics, if any) with its log position,
+    in append order."""
     after = 0
     while True:
-        page = ledger.read(after, batch)
+        page = ledger.read(after, batch, topics)
         yield from page
         if len(page) < batch:
             return

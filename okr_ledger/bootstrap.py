@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import commands.handlers  # noqa: F401  (registers every handler)
+from commands.auth import Authenticator
 from commands.bus import CommandBus
 from ledger.application import Ledger
 from ledger.meta import utc_now
@@ -19,6 +20,7 @@ class Services:
     settings: Settings
     ledger: Ledger
     bus: CommandBus
+    authenticator: Authenticator
 
     def close(self) -> None:
         self.ledger.close()
@@ -29,4 +31,9 @@ def bootstrap(
 ) -> Services:
     settings = settings or Settings.from_env()
     ledger = Ledger.from_url(settings.database_url)
-    return Services(settings=settings, ledger=ledger, bus=CommandBus(ledger, clock=clock))
+    return Services(
+        settings=settings,
+        ledger=ledger,
+        bus=CommandBus(ledger, clock=clock),
+        authenticator=Authenticator(ledger),
+    )

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import getpass
+import secrets
 import sys
 
 import click
+from eventsourcing.utils import get_topic
 
+from commands.bus import Outcome
+from commands.messages import AddPrincipal, Command, RevokePrincipal
+from commands.principals import ADMIN, ROLES, Principal
 from ledger.chain import Checkpoint
+from ledger.exceptions import LedgerError
+from ledger.principal import Principal as PrincipalRecord
+from ledger.principal import token_hash
+from ledger.replay import read_log, replay_events
+from ledger.team import Team
 from okr_ledger.bootstrap import Services, bootstrap
 from okr_ledger.config import Settings
 
@@ -67,6 +78,32 @@ def demo(context: Context, cycle_key: str | None, quiet: bool) -> None:
 
 
 @main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes (about one per core).",
+)
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Threads per worker.",
+)
+@pass_context
+def serve(context: Context, host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the HTTP API (gunicorn, gthread workers) on the configured store."""
+    from okr_ledger.server import serve as run_server
+
+    click.echo(f"OKR Ledger API on http://{host}:{port} (store: {context.settings.database_url})")
+    run_server(context.settings, host=host, port=port, workers=workers, threads=threads)
+
+
+@main.command()
 @click.option("--cycle", "cycle_key", required=True, help="Cycle key, e.g. 2026-Q3.")
 @pass_context
 def state(context: Context, cycle_key: str) -> None:
@@ -116,3 +153,76 @@ def checkpoint(context: Context) -> None:
     click.echo(f"position: {point.position}")
     click.echo(f"root:     {point.root}")
     click.echo(f"checkpoint: {point}")
+
+
+# -- principals ----------------------------------------------------------------------
+
+
+def operator() -> Principal:
+    """The principal of acts done at the command line: whoever runs it, as admin."""
+    return Principal(f"cli:{getpass.getuser()}", ADMIN)
+
+
+@main.group()
+def principal() -> None:
+    """Manage who may use the API (every change is an event in the log)."""
+
+
+@principal.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option(
+    "--team",
+    "teams",
+    multiple=True,
+    metavar="KEY",
+    help="A team (by key) an editor writes for; repeat for several.",
+)
+@pass_context
+def principal_add(context: Context, name: str, role: str, teams: tuple[str, ...]) -> None:
+    """Add a principal and print its API token (once, alone on the last line)."""
+    for key in teams:
+        if context.services.ledger.find(Team, Team.id_for(key)) is None:
+            raise click.BadParameter(f"no team with key {key!r}", param_hint="--team")
+    token = f"okr_{secrets.token_urlsafe(32)}"
+    command = AddPrincipal(
+        name=name,
+        role=role,
+        team_ids=tuple(Team.id_for(key) for key in teams),
+        token_hash=token_hash(token),
+    )
+    outcome = _run(context, command)
+    click.echo(f"added {role} {name} ({outcome.created_id}) at log position {outcome.position}")
+    click.echo("the token is shown only now; keep it secret:")
+    click.echo(token)
+
+
+@principal.command("revoke")
+@click.argument("name")
+@click.option("--reason", default=None, help="Why access is withdrawn.")
+@pass_context
+def principal_revoke(context: Context, name: str, reason: str | None) -> None:
+    """Revoke a principal; its tokens stop working within seconds."""
+    outcome = _run(
+        context, RevokePrincipal(principal_id=PrincipalRecord.id_for(name), reason=reason)
+    )
+    click.echo(f"revoked {name} at log position {outcome.position}")
+
+
+@principal.command("list")
+@pass_context
+def principal_list(context: Context) -> None:
+    """List principals with their roles, teams and status."""
+    ledger = context.services.ledger
+    topics = tuple(get_topic(cls) for cls in (PrincipalRecord.Added, PrincipalRecord.Revoked))
+    world = replay_events(read_log(ledger, topics=topics))
+    for record in sorted(world.all(PrincipalRecord), key=lambda p: p.name):
+        scope = ",".join(ledger.get(Team, t).key for t in record.team_ids) or "-"
+        click.echo(f"{record.name:<30} {record.role:<8} {record.status:<8} {scope}")
+
+
+def _run(context: Context, command: Command) -> Outcome:
+    try:
+        return context.services.bus.handle(command, operator())
+    except LedgerError as error:
+        raise click.ClickException(f"{error.rule}: {error.message}") from None

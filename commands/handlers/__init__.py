@@ -11,6 +11,7 @@ from commands.handlers import (  # noqa: F401
     key_results,
     kpis,
     objectives,
+    principals,
     strategy,
     teams,
 )

@@ -50,6 +50,11 @@ class ChainedPOPOApplicationRecorder(POPOApplicationRecorder):
             positions = sorted(p for p in self.links if p > after)[:limit]
             return [self.links[p] for p in positions]
 
+    def positions_of(self, originator_id: UUID) -> dict[int, int]:
+        with self._database_lock:
+            index = self._stored_events_index.get(str(originator_id), {})
+            return {version: i + 1 for version, i in index.items()}
+
     def position_of(self, originator_id: UUID, version: int) -> int | None:
         with self._database_lock:
             index = self._stored_events_index.get(str(originator_id), {}).get(version)

@@ -58,6 +58,9 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             "SELECT notification_id, originator_id, originator_version, topic, state "
             "FROM {0}.{1} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
         ).format(schema, Identifier(self.events_table_name))
+        self._select_positions = SQL(
+            "SELECT originator_version, notification_id FROM {0}.{1} WHERE originator_id = %s"
+        ).format(schema, Identifier(self.events_table_name))
         self._select_position = SQL(
             "SELECT notification_id FROM {0}.{1} "
             "WHERE originator_id = %s AND originator_version = %s"
@@ -116,6 +119,11 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 ChainLink(r["position"], r["prev_position"], bytes(r["hash"]))
                 for r in curs.fetchall()
             ]
+
+    def positions_of(self, originator_id: UUID) -> dict[int, int]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._select_positions, (originator_id,), prepare=True)
+            return {r["originator_version"]: r["notification_id"] for r in curs.fetchall()}
 
     def position_of(self, originator_id: UUID, version: int) -> int | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

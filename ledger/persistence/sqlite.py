@@ -63,6 +63,15 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             )
             return [ChainLink(r[0], r[1], bytes(r[2])) for r in c.fetchall()]
 
+    def positions_of(self, originator_id: UUID) -> dict[int, int]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT originator_version, rowid FROM {self.events_table_name} "
+                "WHERE originator_id = ?",
+                (originator_id.hex,),
+            )
+            return {r[0]: r[1] for r in c.fetchall()}
+
     def position_of(self, originator_id: UUID, version: int) -> int | None:
         with self.datastore.transaction(commit=False) as c:
             c.execute(

@@ -1,0 +1,392 @@
+"""One marshmallow schema per command: the body a client sends for it.
+
+Unknown fields are refused; types, enums, lengths and dates are checked here, and the
+cross-field rules call the same functions the aggregates use, so a rule is written once.
+Fields a route takes from its path (the id of the thing acted on) are not in the body.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validates_schema
+from marshmallow.validate import Length, OneOf, Range
+
+from ledger.base import require_finite
+from ledger.decision import DECISION_TYPES
+from ledger.dependency import REF_KINDS
+from ledger.exceptions import RuleViolation
+from ledger.initiative import HEALTH, MOSCOW
+from ledger.key_result import CLASSIFICATIONS, CONFIDENCES, KINDS, Target, check_target
+from ledger.kpi import DIRECTIONS, Bands, check_bands
+from ledger.objective import COMMITMENTS, MISS_CAUSES, OUTCOMES, PARENT_KINDS
+from ledger.strategy import CHOICE_KINDS
+from ledger.team import LEVELS
+
+
+def _bounded(value: Decimal) -> None:
+    try:
+        require_finite(value, "value")
+    except RuleViolation as violation:
+        raise ValidationError(violation.message.replace("value ", "", 1)) from None
+
+
+def Number(**kwargs: Any) -> fields.Decimal:
+    return fields.Decimal(allow_nan=False, validate=_bounded, **kwargs)
+
+
+def Text(max_length: int, **kwargs: Any) -> fields.String:
+    return fields.String(validate=Length(min=1, max=max_length), **kwargs)
+
+
+def OptionalText(max_length: int = 4000, **kwargs: Any) -> fields.String:
+    return fields.String(validate=Length(max=max_length), load_default="", **kwargs)
+
+
+def Choice(values: tuple[str, ...], **kwargs: Any) -> fields.String:
+    return fields.String(validate=OneOf(values), **kwargs)
+
+
+def rule_to_error(violation: RuleViolation) -> ValidationError:
+    return ValidationError(violation.message, field_name=violation.field or "_schema")
+
+
+class CommandSchema(Schema):
+    """Fields every command may carry."""
+
+    class Meta:
+        unknown = RAISE
+
+    reason = fields.String(
+        allow_none=True,
+        validate=Length(min=1, max=2000),
+        metadata={"description": "Why; required by retargets, drops, corrections, ..."},
+    )
+    decision_id = fields.UUID(
+        allow_none=True, metadata={"description": "The recorded decision behind the act"}
+    )
+    effective_at = fields.AwareDateTime(
+        allow_none=True,
+        metadata={"description": "When the act is true in the world (default: now)"},
+    )
+
+    @post_load
+    def tuples(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+
+
+# -- strategy ------------------------------------------------------------------------
+
+
+class FormulateStrategySchema(CommandSchema):
+    key = Text(80, required=True)
+    name = Text(200, required=True)
+    vision = Text(2000, required=True)
+    mission = Text(2000, required=True)
+
+
+class RestateVisionSchema(CommandSchema):
+    vision = Text(2000, required=True)
+
+
+class RestateMissionSchema(CommandSchema):
+    mission = Text(2000, required=True)
+
+
+class AddStrategicChoiceSchema(CommandSchema):
+    kind = Choice(CHOICE_KINDS, required=True)
+    statement = Text(2000, required=True)
+    key = fields.String(validate=Length(min=1, max=80), allow_none=True)
+
+
+class ReviseStrategicChoiceSchema(CommandSchema):
+    statement = Text(2000, required=True)
+
+
+class RetireStrategicChoiceSchema(CommandSchema):
+    pass
+
+
+# -- teams and cycles ----------------------------------------------------------------
+
+
+class FormTeamSchema(CommandSchema):
+    key = Text(80, required=True)
+    name = Text(200, required=True)
+    level = Choice(LEVELS, required=True)
+    parent_id = fields.UUID(allow_none=True)
+
+
+class RenameTeamSchema(CommandSchema):
+    name = Text(200, required=True)
+
+
+class MoveTeamSchema(CommandSchema):
+    parent_id = fields.UUID(required=True)
+
+
+class OpenCycleSchema(CommandSchema):
+    key = Text(80, required=True)
+    name = Text(200, required=True)
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(required=True)
+    cadence_days = fields.Integer(strict=True, validate=Range(1, 31), load_default=7)
+
+    @validates_schema
+    def ends_after_it_starts(self, data: dict[str, Any], **_: Any) -> None:
+        if {"starts_on", "ends_on"} <= data.keys() and data["ends_on"] <= data["starts_on"]:
+            raise ValidationError("a cycle must end after it starts", field_name="ends_on")
+
+
+class CycleStepSchema(CommandSchema):
+    """Start, begin the review, close or reopen (reopening needs a reason)."""
+
+
+# -- objectives ----------------------------------------------------------------------
+
+
+class DraftObjectiveSchema(CommandSchema):
+    team_id = fields.UUID(required=True)
+    cycle_id = fields.UUID(required=True)
+    statement = Text(500, required=True)
+    owner = Text(200, required=True)
+    commitment = Choice(COMMITMENTS, load_default="committed")
+    description = OptionalText()
+
+
+class RewordObjectiveSchema(CommandSchema):
+    statement = Text(500, required=True)
+    description = fields.String(validate=Length(max=4000), allow_none=True)
+
+
+class ChangeOwnerSchema(CommandSchema):
+    owner = Text(200, required=True)
+
+
+class LinkObjectiveToChoiceSchema(CommandSchema):
+    strategy_id = fields.UUID(required=True)
+    choice_id = fields.UUID(required=True)
+
+
+class AlignObjectiveSchema(CommandSchema):
+    parent_kind = Choice(PARENT_KINDS, required=True)
+    parent_id = fields.UUID(required=True)
+
+
+class PlainActSchema(CommandSchema):
+    """An act with nothing but the common fields (drops, unlinks, starts...)."""
+
+
+class ReflectOnObjectiveSchema(CommandSchema):
+    outcome = Choice(OUTCOMES, required=True)
+    achieved = Text(4000, required=True)
+    why = Text(4000, required=True)
+    causes = fields.List(
+        Choice(MISS_CAUSES), validate=Length(max=len(MISS_CAUSES)), load_default=list
+    )
+    carry_forward = OptionalText()
+
+    @validates_schema
+    def a_miss_names_its_cause(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("outcome") not in (None, "hit") and not data.get("causes"):
+            raise ValidationError(
+                "a missed or partly hit objective names at least one cause",
+                field_name="causes",
+            )
+
+
+# -- key results ---------------------------------------------------------------------
+
+
+class DefineKeyResultSchema(CommandSchema):
+    statement = Text(500, required=True)
+    kind = Choice(KINDS, required=True)
+    owner = Text(200, required=True)
+    baseline = Number(allow_none=True)
+    target = Number(allow_none=True)
+    band_low = Number(allow_none=True)
+    band_high = Number(allow_none=True)
+    unit = OptionalText(40)
+    deadline = fields.Date(allow_none=True)
+    classification = Choice(CLASSIFICATIONS, load_default="committed")
+    weight = Number(load_default=Decimal(1))
+
+    @validates_schema
+    def targets_fit_the_kind(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("kind") not in KINDS:
+            return
+        target = Target(
+            *(data.get(f) for f in ("baseline", "target", "band_low", "band_high", "deadline"))
+        )
+        try:
+            check_target(data["kind"], target)
+        except RuleViolation as violation:
+            raise rule_to_error(violation) from None
+        if "weight" in data and data["weight"] <= 0:
+            raise ValidationError("weight must be above zero", field_name="weight")
+
+
+class RewordKeyResultSchema(CommandSchema):
+    statement = Text(500, required=True)
+
+
+class ReweightKeyResultSchema(CommandSchema):
+    weight = Number(required=True)
+
+    @validates_schema
+    def positive(self, data: dict[str, Any], **_: Any) -> None:
+        if "weight" in data and data["weight"] <= 0:
+            raise ValidationError("weight must be above zero", field_name="weight")
+
+
+class RetargetKeyResultSchema(CommandSchema):
+    target = Number(allow_none=True)
+    band_low = Number(allow_none=True)
+    band_high = Number(allow_none=True)
+    deadline = fields.Date(allow_none=True)
+
+    @validates_schema
+    def changes_something(self, data: dict[str, Any], **_: Any) -> None:
+        if all(data.get(f) is None for f in ("target", "band_low", "band_high", "deadline")):
+            raise ValidationError(
+                "give a new target, band_low, band_high or deadline", field_name="target"
+            )
+
+
+class CheckInSchema(CommandSchema):
+    value = Number(required=True)
+    confidence = Choice(CONFIDENCES, required=True)
+    note = OptionalText()
+    blockers = fields.List(Text(500), validate=Length(max=20), load_default=list)
+
+
+class CorrectCheckInSchema(CheckInSchema):
+    pass
+
+
+class OverrideScoreSchema(CommandSchema):
+    score = fields.Decimal(allow_nan=False, required=True, validate=Range(0, 1))
+
+
+# -- initiatives, dependencies, KPIs, decisions, priorities ------------------------------
+
+
+class ProposeInitiativeSchema(CommandSchema):
+    team_id = fields.UUID(required=True)
+    cycle_id = fields.UUID(required=True)
+    title = Text(300, required=True)
+    owner = Text(200, required=True)
+    description = OptionalText()
+    key_result_ids = fields.List(fields.UUID(), validate=Length(max=20), load_default=list)
+
+
+class LinkInitiativeSchema(CommandSchema):
+    key_result_id = fields.UUID(required=True)
+
+
+class ChangeInitiativeStatusSchema(CommandSchema):
+    health = Choice(HEALTH, required=True)
+    note = OptionalText()
+
+
+class CompleteInitiativeSchema(CommandSchema):
+    note = OptionalText()
+
+
+class PrioritiseInitiativeSchema(CommandSchema):
+    method = Choice(("moscow", "rice"), required=True)
+    moscow = fields.String(validate=OneOf(MOSCOW), allow_none=True)
+    reach = Number(allow_none=True)
+    impact = Number(allow_none=True)
+    confidence = Number(allow_none=True)
+    effort = Number(allow_none=True)
+
+    @validates_schema
+    def fields_fit_the_method(self, data: dict[str, Any], **_: Any) -> None:
+        rice = ("reach", "impact", "confidence", "effort")
+        if data.get("method") == "moscow":
+            if data.get("moscow") is None:
+                raise ValidationError("a MoSCoW priority names moscow", field_name="moscow")
+            extra = [f for f in rice if data.get(f) is not None]
+            if extra:
+                raise ValidationError("not part of a MoSCoW priority", field_name=extra[0])
+        elif data.get("method") == "rice":
+            missing = [f for f in rice if data.get(f) is None]
+            if missing:
+                raise ValidationError("a RICE score needs this", field_name=missing[0])
+            if data.get("moscow") is not None:
+                raise ValidationError("not part of a RICE score", field_name="moscow")
+
+
+class AllocateResourcesSchema(CommandSchema):
+    people = Number(required=True, metadata={"description": "full-time equivalents"})
+    money = Number(required=True)
+    currency = fields.String(required=True, validate=Length(equal=3))
+
+
+class DeclareDependencySchema(CommandSchema):
+    from_kind = Choice(REF_KINDS, required=True)
+    from_id = fields.UUID(required=True)
+    on_team_id = fields.UUID(required=True)
+    description = Text(2000, required=True)
+    on_kind = fields.String(validate=OneOf(REF_KINDS), allow_none=True)
+    on_id = fields.UUID(allow_none=True)
+    needed_by = fields.Date(allow_none=True)
+
+    @validates_schema
+    def both_or_neither(self, data: dict[str, Any], **_: Any) -> None:
+        if (data.get("on_kind") is None) != (data.get("on_id") is None):
+            raise ValidationError("name both on_kind and on_id, or neither", field_name="on_id")
+
+
+class DependencyNoteSchema(CommandSchema):
+    note = OptionalText()
+
+
+class DefineKpiSchema(CommandSchema):
+    key = Text(80, required=True)
+    team_id = fields.UUID(required=True)
+    name = Text(200, required=True)
+    direction = Choice(DIRECTIONS, required=True)
+    healthy = Number(required=True)
+    warning = Number(required=True)
+    unit = OptionalText(40)
+
+    @validates_schema
+    def bands_in_order(self, data: dict[str, Any], **_: Any) -> None:
+        if {"direction", "healthy", "warning"} <= data.keys():
+            try:
+                check_bands(Bands(data["direction"], data["healthy"], data["warning"]))
+            except RuleViolation as violation:
+                raise rule_to_error(violation) from None
+
+
+class MeasureKpiSchema(CommandSchema):
+    value = Number(required=True)
+
+
+class ChangeKpiBandsSchema(CommandSchema):
+    healthy = Number(required=True)
+    warning = Number(required=True)
+
+
+class RecordDecisionSchema(CommandSchema):
+    forum = Text(200, required=True)
+    decided_by = fields.List(Text(200), required=True, validate=Length(min=1, max=30))
+    decision_type = Choice(DECISION_TYPES, required=True)
+    summary = Text(500, required=True)
+    rationale = Text(4000, required=True)
+    cycle_id = fields.UUID(allow_none=True)
+    affects = fields.List(fields.UUID(), validate=Length(max=100), load_default=list)
+    strategy_id = fields.UUID(allow_none=True)
+    choice_ids = fields.List(fields.UUID(), validate=Length(max=20), load_default=list)
+
+    @validates_schema
+    def choices_name_their_strategy(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("choice_ids") and data.get("strategy_id") is None:
+            raise ValidationError("name the strategy of the choices", field_name="strategy_id")
+
+
+class ReprioritiseSchema(CommandSchema):
+    order = fields.List(fields.UUID(), required=True, validate=Length(min=1, max=50))

@@ -1,0 +1,147 @@
+"""One error shape for every failure:
+
+    {"error": {"status": 422, "code": "reason_required", "message": "...",
+               "fields": {"reason": ["..."]}}}
+
+``code`` is machine-readable (a rule of the domain, or a protocol error such as
+``validation_failed``); ``fields`` names the fields or headers to blame.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify
+from marshmallow import Schema, fields
+from werkzeug.exceptions import HTTPException
+
+from commands.errors import Forbidden, IdempotencyKeyReused, UnknownCommand
+from ledger.exceptions import AlreadyExists, LedgerError, NotFound, VersionConflict
+
+log = logging.getLogger(__name__)
+
+
+class Unauthenticated(LedgerError):
+    rule = "unauthenticated"
+
+
+class UnknownReference(LedgerError):
+    """The body names something that does not exist (the path's own target gives 404)."""
+
+    rule = "unknown_reference"
+
+    def __init__(self, missing: NotFound) -> None:
+        super().__init__(missing.message, field=missing.field)
+
+
+class BadRequest(LedgerError):
+    """A malformed header or query parameter."""
+
+    def __init__(self, code: str, message: str, *, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.rule = code
+
+
+class ApiErrorDetailSchema(Schema):
+    status = fields.Integer(required=True)
+    code = fields.String(required=True, metadata={"description": "machine-readable"})
+    message = fields.String(required=True)
+    field_errors = fields.Dict(
+        keys=fields.String(),
+        data_key="fields",
+        metadata={"description": "the fields or headers to blame"},
+    )
+    current_version = fields.Integer(metadata={"description": "on a version conflict"})
+
+
+class ApiErrorSchema(Schema):
+    error = fields.Nested(ApiErrorDetailSchema, required=True)
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    field_errors: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    body: dict[str, Any] = {"status": status, "code": code, "message": message}
+    if field_errors:
+        body["fields"] = field_errors
+    body.update(extra)
+    response = jsonify({"error": body})
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+STATUS_OF: list[tuple[type[LedgerError], int]] = [
+    (Unauthenticated, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (VersionConflict, 409),
+    (AlreadyExists, 409),
+    (IdempotencyKeyReused, 422),
+    (BadRequest, 400),
+    (UnknownCommand, 400),
+]
+
+
+def ledger_error(error: LedgerError) -> Response:
+    status = next((s for cls, s in STATUS_OF if isinstance(error, cls)), 422)
+    field_errors = {error.field: [error.message]} if error.field else None
+    extra: dict[str, Any] = {}
+    headers: dict[str, str] = {}
+    if isinstance(error, VersionConflict):
+        extra["current_version"] = error.current
+        headers["ETag"] = f'"{error.current}"'
+    if isinstance(error, Unauthenticated):
+        headers["WWW-Authenticate"] = 'Bearer realm="okr-ledger"'
+    return error_response(status, error.rule, error.message, field_errors, headers, **extra)
+
+
+def _flatten_webargs(messages: Any) -> dict[str, Any]:
+    """webargs nests errors by location ({"json": {...}, "headers": {...}})."""
+    flat: dict[str, Any] = {}
+    if isinstance(messages, dict):
+        for location, errors in messages.items():
+            if isinstance(errors, dict):
+                flat.update({str(k): v for k, v in errors.items()})
+            else:
+                flat[str(location)] = errors
+    return flat
+
+
+def http_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages") or data.get("errors")
+    if status == 400 and messages and "json" in messages and isinstance(messages["json"], list):
+        return error_response(400, "malformed_json", "the body is not valid JSON")
+    if messages:
+        field_errors = _flatten_webargs(messages)
+        return error_response(
+            422 if status in (400, 422) else status,
+            "validation_failed",
+            "the request does not match the command's schema",
+            field_errors,
+        )
+    code = (error.name or "error").lower().replace(" ", "_")
+    headers = dict(data.get("headers", {}))
+    if status == 405 and error.valid_methods:  # type: ignore[attr-defined]
+        headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
+    return error_response(status, code, error.description or error.name, None, headers)
+
+
+def unexpected_error(error: Exception) -> Response:
+    log.exception("unhandled error", exc_info=error)
+    return error_response(500, "internal_error", "an unexpected error occurred")
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(LedgerError, ledger_error)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(Exception, unexpected_error)

@@ -1,0 +1,126 @@
+"""The read routes of each aggregate: its current state, its state at a version or an
+instant, and its raw event history with metadata (auditors and admins)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from flask import current_app, request
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+from marshmallow.validate import Range
+
+from commands.errors import Forbidden
+from ledger.base import LedgerAggregate
+from ledger.exceptions import NotFound
+from web.auth import current_principal
+from web.errors import ApiErrorSchema, BadRequest
+from web.render import aggregate_json, event_json
+
+
+class StateQuerySchema(Schema):
+    version = fields.Integer(
+        strict=False, validate=Range(min=1), metadata={"description": "the state at this version"}
+    )
+    as_of = fields.AwareDateTime(
+        metadata={"description": "the state as recorded by this instant (ISO 8601 with zone)"}
+    )
+
+
+class AggregateSchema(Schema):
+    id = fields.UUID(required=True)
+    type = fields.String(required=True)
+    version = fields.Integer(required=True)
+    created_on = fields.String(required=True, metadata={"format": "date-time"})
+    modified_on = fields.String(required=True, metadata={"format": "date-time"})
+    state = fields.Dict(required=True)
+
+
+class EventSchema(Schema):
+    position = fields.Integer(allow_none=True)
+    type = fields.String(required=True)
+    aggregate_id = fields.UUID(required=True)
+    version = fields.Integer(required=True)
+    recorded_at = fields.String(required=True)
+    effective_at = fields.String(required=True)
+    actor = fields.String(required=True)
+    reason = fields.String(allow_none=True)
+    decision_id = fields.UUID(allow_none=True)
+    correlation_id = fields.UUID(required=True)
+    command_id = fields.String(allow_none=True)
+    data = fields.Dict(required=True)
+
+
+class HistorySchema(Schema):
+    aggregate_id = fields.UUID(required=True)
+    events = fields.List(fields.Nested(EventSchema), required=True)
+
+
+def load_state(cls: type[LedgerAggregate], ident: UUID, query: dict[str, Any]) -> Any:
+    ledger = current_app.extensions["okr_ledger"].ledger
+    if "version" in query and "as_of" in query:
+        raise BadRequest("conflicting_query", "give version or as_of, not both", field="as_of")
+    version = query.get("version")
+    if "as_of" in query:
+        version = ledger.version_at(ident, query["as_of"])
+        if version is None:
+            raise NotFound(cls.__name__.lower(), ident)
+    aggregate = ledger.get(cls, ident, version=version)
+    if version is not None and aggregate.version != version:
+        raise NotFound(f"version {version} of", ident)
+    return aggregate
+
+
+def first_path_value(path: dict[str, Any]) -> UUID:
+    return next(iter(path.values()))  # type: ignore[no-any-return]
+
+
+def register_reads(
+    blp: Blueprint,
+    cls: type[LedgerAggregate],
+    rule: str,
+    kind: str,
+    *,
+    ident_of: Callable[[dict[str, Any]], UUID] = first_path_value,
+) -> None:
+    """``GET rule`` (state) and ``GET rule/history`` for aggregates of type ``cls``."""
+
+    def state(query: dict[str, Any], **path: Any) -> Any:
+        current_principal()
+        aggregate = load_state(cls, ident_of(path), query)
+        etag = f'"{aggregate.version}"'
+        if (
+            "version" not in query
+            and "as_of" not in query
+            and (request.headers.get("If-None-Match") == etag)
+        ):
+            return "", 304, {"ETag": etag}
+        return aggregate_json(aggregate), 200, {"ETag": etag}
+
+    state.__doc__ = f"The {kind}'s current state, or its state at a version or instant."
+    view: Any = blp.response(200, AggregateSchema)(state)
+    for code in (400, 401, 404, 422):
+        view = blp.alt_response(code, schema=ApiErrorSchema)(view)
+    view = blp.arguments(StateQuerySchema, location="query")(view)
+    blp.route(rule, methods=["GET"], endpoint=f"get_{cls.__name__}")(view)
+
+    def history(**path: Any) -> Any:
+        principal = current_principal()
+        if not principal.can_audit:
+            raise Forbidden("the full audit detail is for auditors and admins")
+        ident = ident_of(path)
+        ledger = current_app.extensions["okr_ledger"].ledger
+        ledger.get(cls, ident)
+        positions = ledger.positions_of(ident)
+        events = [
+            event_json(e, positions.get(e.originator_version)) for e in ledger.history(ident)
+        ]
+        return {"aggregate_id": ident, "events": events}
+
+    history.__doc__ = f"Every event of the {kind}, with who, when, why and under which decision."
+    hview: Any = blp.response(200, HistorySchema)(history)
+    for code in (401, 403, 404):
+        hview = blp.alt_response(code, schema=ApiErrorSchema)(hview)
+    blp.route(f"{rule}/history", methods=["GET"], endpoint=f"history_{cls.__name__}")(hview)

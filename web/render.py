@@ -1,0 +1,74 @@
+"""Aggregates and events as JSON: ids and times as strings, numbers as numbers."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from ledger.base import LedgerAggregate
+from ledger.key_result import KeyResult
+from ledger.scoring import score_key_result
+
+BASE_FIELDS = {"_id", "_version", "_created_on", "_modified_on", "_pending_events"}
+
+
+def plain(value: Any) -> Any:
+    """A JSON-ready copy of a value of the domain."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, Decimal):
+        return (
+            int(value)
+            if value == value.to_integral_value() and abs(value) < 2**53
+            else float(value)
+        )
+    if isinstance(value, (UUID, date, datetime)):
+        return str(value) if isinstance(value, UUID) else value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [plain(v) for v in value]
+    return str(value)
+
+
+def aggregate_json(aggregate: LedgerAggregate) -> dict[str, Any]:
+    state = {
+        name: plain(value) for name, value in vars(aggregate).items() if name not in BASE_FIELDS
+    }
+    if isinstance(aggregate, KeyResult):
+        state["score"] = plain(score_key_result(aggregate))
+        state["check_ins"] = [plain(c) for c in aggregate.check_ins.values()]
+    return {
+        "id": str(aggregate.id),
+        "type": type(aggregate).__name__,
+        "version": aggregate.version,
+        "created_on": aggregate.created_on.isoformat(),
+        "modified_on": aggregate.modified_on.isoformat(),
+        "state": state,
+    }
+
+
+EVENT_BASE = {"originator_id", "originator_version", "timestamp", "meta", "originator_topic"}
+
+
+def event_json(event: LedgerAggregate.Event, position: int | None) -> dict[str, Any]:
+    meta = event.meta
+    return {
+        "position": position,
+        "type": type(event).__qualname__,
+        "aggregate_id": str(event.originator_id),
+        "version": event.originator_version,
+        "recorded_at": event.timestamp.isoformat(),
+        "effective_at": meta.effective_at.isoformat(),
+        "actor": meta.actor,
+        "reason": meta.reason,
+        "decision_id": plain(meta.decision_id),
+        "correlation_id": str(meta.correlation_id),
+        "command_id": meta.command_id,
+        "data": {k: plain(v) for k, v in vars(event).items() if k not in EVENT_BASE},
+    }

@@ -1,0 +1,117 @@
+"""The write routes: one per command, all through the command bus.
+
+Every route authenticates, parses the body with the command's schema (unknown fields
+refused), takes the id of the thing acted on from the path, honours ``If-Match``
+(optimistic concurrency) and ``Idempotency-Key`` (safe retries), and answers with the
+outcome: the ids touched, their new versions and the log position reached.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+from marshmallow.validate import Length, Regexp
+
+from commands import messages as m
+from commands import schemas as s
+from ledger.exceptions import NotFound
+from web.auth import current_principal
+from web.errors import ApiErrorSchema, BadRequest, UnknownReference
+
+
+class OutcomeSchema(Schema):
+    command = fields.String(required=True)
+    id = fields.UUID(allow_none=True, metadata={"description": "the id the command created"})
+    versions = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        required=True,
+        metadata={"description": "new version of each aggregate touched"},
+    )
+    position = fields.Integer(
+        required=True,
+        metadata={"description": "log position reached; pass it as min_position to read models"},
+    )
+    correlation_id = fields.UUID(required=True)
+    command_id = fields.String(allow_none=True)
+    replayed = fields.Boolean(
+        required=True,
+        metadata={"description": "true when this answers a retry with the original outcome"},
+    )
+
+
+class WriteHeadersSchema(Schema):
+    idempotency_key = fields.String(
+        data_key="Idempotency-Key",
+        validate=[Length(min=1, max=200), Regexp(r"^[\x21-\x7e]+$")],
+        metadata={"description": "a retry with the same key returns the original outcome"},
+    )
+    if_match = fields.String(
+        data_key="If-Match",
+        validate=Length(min=1, max=40),
+        metadata={"description": "the ETag a GET returned; a stale one gets 409"},
+    )
+
+
+def expected_version(if_match: str | None) -> int | None:
+    if if_match is None or if_match.strip() == "*":
+        return None
+    tag = if_match.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise BadRequest("bad_if_match", 'If-Match takes an ETag such as "3"', field="If-Match")
+    return int(tag)
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    rule: str
+    command: type[m.Command]
+    schema: type[s.CommandSchema]
+    creates: bool = False
+    location: str | None = None
+    """where a created thing is read: the resource segment under /api/v1"""
+    path_fields: dict[str, str] = field(default_factory=dict)
+    """path parameter → command field, where the names differ"""
+
+
+def register_writes(blp: Blueprint, routes: list[Route]) -> None:
+    for route in routes:
+        _register(blp, route)
+
+
+def _register(blp: Blueprint, route: Route) -> None:
+    status = 201 if route.creates else 200
+
+    def view(body: dict[str, Any], headers: dict[str, Any], **path: Any) -> Any:
+        principal = current_principal()
+        values = {route.path_fields.get(k, k): v for k, v in path.items()}
+        command = route.command(
+            **body, **values, expected_version=expected_version(headers.get("if_match"))
+        )
+        bus = current_app.extensions["okr_ledger"].bus
+        try:
+            outcome = bus.handle(command, principal, command_id=headers.get("idempotency_key"))
+        except NotFound as missing:
+            if missing.field and missing.field not in values:
+                raise UnknownReference(missing) from None
+            raise
+        response_headers = {}
+        if route.location and outcome.created_id:
+            response_headers["Location"] = f"/api/v1/{route.location}/{outcome.created_id}"
+        return outcome.to_json(), status, response_headers
+
+    view.__name__ = route.command.__name__
+    view.__doc__ = (route.command.__doc__ or route.command.__name__).split("\n")[0]
+    decorated: Any = view
+    decorated = blp.response(status, OutcomeSchema)(decorated)
+    for code in (400, 401, 403, 404, 409, 422):
+        decorated = blp.alt_response(code, schema=ApiErrorSchema)(decorated)
+    decorated = blp.arguments(WriteHeadersSchema, location="headers")(decorated)
+    decorated = blp.arguments(route.schema, location="json")(decorated)
+    decorated = blp.doc(operationId=route.command.__name__)(decorated)
+    blp.route(route.rule, methods=[route.method], endpoint=route.command.__name__)(decorated)
