@@ -88,12 +88,20 @@ class Unit:
         self._new: list[LedgerAggregate] = []
 
     def get(self, cls: type[A], ident: UUID, *, field: str | None = None) -> A:
-        """Load an aggregate once per command; later gets return the same object."""
-        cached = self._loaded.get(ident)
-        if isinstance(cached, cls):
-            return cached
-        aggregate = self.ledger.get(cls, ident, field=field)
-        self._loaded[ident] = aggregate
+        """Load an aggregate once per command; later gets return the same object.
+
+        An aggregate of a cycle is read together with its cycle (one round trip), as
+        nearly every act on it checks the cycle.
+        """
+        if ident not in self._loaded:
+            known = self.ledger.peek(ident)
+            cycle_id = getattr(known, "cycle_id", None)
+            wanted = [ident] if cycle_id in (None, *self._loaded) else [ident, cycle_id]
+            for found_id, found in self.ledger.get_many(wanted).items():
+                self._loaded.setdefault(found_id, found)
+        aggregate = self._loaded.get(ident)
+        if not isinstance(aggregate, cls):
+            return self.ledger.get(cls, ident, field=field)  # raises NotFound
         return aggregate
 
     def find(self, cls: type[A], ident: UUID) -> A | None:
@@ -196,7 +204,7 @@ class CommandBus:
             effective_at=command.effective_at or now,
             correlation_id=uuid4(),
             command_id=command_id,
-            reason=command.reason.strip() if command.reason else None,
+            reason=(command.reason or "").strip() or None,
             decision_id=command.decision_id,
         )
         unit = Unit(self.ledger, principal, meta, command.expected_version)

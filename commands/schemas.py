@@ -210,7 +210,7 @@ class DefineKeyResultSchema(CommandSchema):
     unit = OptionalText(40)
     deadline = fields.Date(allow_none=True)
     classification = Choice(CLASSIFICATIONS, load_default="committed")
-    weight = Number(load_default=Decimal(1))
+    weight = Number(load_default=Decimal(1), metadata={"default": 1})
 
     @validates_schema
     def targets_fit_the_kind(self, data: dict[str, Any], **_: Any) -> None:
@@ -265,8 +265,18 @@ class CorrectCheckInSchema(CheckInSchema):
     pass
 
 
+def _zero_to_one(value: Decimal) -> None:
+    if not Decimal(0) <= value <= Decimal(1):
+        raise ValidationError("a score lies in 0.0-1.0")
+
+
 class OverrideScoreSchema(CommandSchema):
-    score = fields.Decimal(allow_nan=False, required=True, validate=Range(0, 1))
+    score = fields.Decimal(
+        allow_nan=False,
+        required=True,
+        validate=_zero_to_one,
+        metadata={"minimum": 0, "maximum": 1},
+    )
 
 
 # -- initiatives, dependencies, KPIs, decisions, priorities ------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar, cast
@@ -12,6 +13,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 from eventsourcing.utils import Environment, EnvType
 
 from ledger.base import LedgerAggregate
+from ledger.cache import AggregateCache
 from ledger.chain import ChainedRecorder, Checkpoint, Verification, verify
 from ledger.exceptions import NotFound, VersionConflict
 from ledger.key_result import KeyResult
@@ -44,9 +46,10 @@ class Ledger(Application[UUID]):
     """Get → act → save; the aggregates check the rules, ``save`` appends the events."""
 
     name = "OKRLedger"
-    env = {"AGGREGATE_CACHE_MAXSIZE": "5000"}
-    """Keep recently used aggregates in memory; each get fast-forwards them from the
-    store, so another process's writes are always seen."""
+
+    def __init__(self, env: EnvType | None = None) -> None:
+        super().__init__(env)
+        self.cache = AggregateCache()
 
     @classmethod
     def from_url(cls, url: str, **settings: str) -> Ledger:
@@ -68,14 +71,39 @@ class Ledger(Application[UUID]):
         self, cls: type[A], ident: UUID, *, version: int | None = None, field: str | None = None
     ) -> A:
         """The aggregate of type ``cls`` (at ``version``), or ``NotFound``."""
-        kind = KIND_NAMES.get(cls.__name__, cls.__name__.lower())
-        try:
-            aggregate = self.repository.get(ident, version=version)
-        except AggregateNotFoundError:
-            raise NotFound(kind, ident, field=field) from None
-        if not isinstance(aggregate, cls):
+        if version is None:
+            found = self.get_many([ident]).get(ident)
+        else:
+            try:
+                found = self.repository.get(ident, version=version)
+            except AggregateNotFoundError:
+                found = None
+        if not isinstance(found, cls):
+            kind = KIND_NAMES.get(cls.__name__, cls.__name__.lower())
             raise NotFound(kind, ident, field=field)
-        return aggregate
+        return found
+
+    def get_many(self, idents: Sequence[UUID]) -> dict[UUID, LedgerAggregate]:
+        """The current state of several aggregates, read in one round trip: cached ones
+        are brought up to date, the others rebuilt from all their events."""
+        bases = {ident: self.cache.peek(ident) for ident in dict.fromkeys(idents)}
+        after = [(ident, base.version if base else 0) for ident, base in bases.items()]
+        newer: dict[UUID, list[Any]] = {}
+        for stored in self.chained_recorder.select_events_after(after):
+            newer.setdefault(stored.originator_id, []).append(stored)
+        found: dict[UUID, LedgerAggregate] = {}
+        for ident, base in bases.items():
+            aggregate = copy.deepcopy(base)
+            for stored in newer.get(ident, ()):
+                aggregate = self.mapper.to_domain_event(stored).mutate(aggregate)  # type: ignore[attr-defined]
+            if aggregate is not None:
+                self.cache.put(aggregate)
+                found[ident] = aggregate
+        return found
+
+    def peek(self, ident: UUID) -> LedgerAggregate | None:
+        """What this process last knew of an aggregate (may be stale; do not change it)."""
+        return self.cache.peek(ident)
 
     def find(self, cls: type[A], ident: UUID) -> A | None:
         try:
@@ -125,13 +153,16 @@ class Ledger(Application[UUID]):
             a.id: a.pending_events[0].originator_version for a in aggregates if a.pending_events
         }
         try:
-            return super().save(*objs, **kwargs)
+            recordings = super().save(*objs, **kwargs)
         except IntegrityError:
             for ident, first in firsts.items():
                 current = self._current_version(ident)
                 if current >= first:
                     raise VersionConflict(ident, first - 1, current) from None
             raise
+        for aggregate in aggregates:
+            self.cache.put(aggregate)
+        return recordings
 
     def _current_version(self, ident: UUID) -> int:
         last = list(self.events.get(ident, desc=True, limit=1))

@@ -17,7 +17,7 @@ import hashlib
 import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 DOMAIN = b"okr-ledger/chain/v1\x00"
@@ -77,6 +77,8 @@ class ChainedRecorder(Protocol):
     def position_of(self, originator_id: UUID, version: int) -> int | None: ...
 
     def positions_of(self, originator_id: UUID) -> dict[int, int]: ...
+
+    def select_events_after(self, after: Sequence[tuple[UUID, int]]) -> Sequence[Any]: ...
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,16 @@ class Objective(LedgerAggregate):
             objective.choice_links = {}
             objective.parents = {}
             objective.reflection = None
+            objective.key_result_ids = []
+
+    class KeyResultAdded(LedgerAggregate.Event):
+        """Recorded with the key result's definition, so the objective knows its key
+        results (to score them, and to drop them with it)."""
+
+        key_result_id: UUID
+
+        def apply(self, objective: Objective) -> None:
+            objective.key_result_ids.append(self.key_result_id)
 
     class Reworded(LedgerAggregate.Event):
         statement: str
@@ -141,6 +151,7 @@ class Objective(LedgerAggregate):
         parents: dict[UUID, str]
         """parent objective or key result id → its kind"""
         reflection: Reflection | None
+        key_result_ids: list[UUID]
 
     @classmethod
     def draft(
@@ -185,6 +196,13 @@ class Objective(LedgerAggregate):
         if (statement, description) == (self.statement, self.description):
             raise RuleViolation("no_change", "the wording is unchanged", field="statement")
         self._record(self.Reworded, meta, statement=statement, description=description)
+
+    def add_key_result(self, key_result: KeyResult, meta: Meta) -> None:
+        """Count a newly defined key result as this objective's."""
+        self._require_live("add a key result")
+        if key_result.objective_id != self.id or key_result.id in self.key_result_ids:
+            raise RuleViolation("wrong_objective", "not a new key result of this objective")
+        self._record(self.KeyResultAdded, meta, key_result_id=key_result.id)
 
     def change_owner(self, owner: str, cycle: Cycle, meta: Meta) -> None:
         cycle.guard_change("change an objective's owner", meta)

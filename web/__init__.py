@@ -15,6 +15,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from web import errors
+from web.auth import guard_api_request
 from web.health import blp as health_blueprint
 from web.resources import blueprints
 
@@ -60,6 +61,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     api.spec.options["security"] = [{"bearer": []}]
     errors.register(app)
+    app.before_request(guard_api_request)
     app.register_error_handler(HTTPException, errors.http_error)
     api.register_blueprint(health_blueprint)
     for blueprint in blueprints():

@@ -4,8 +4,25 @@ from __future__ import annotations
 
 from flask import current_app, g, request
 
-from commands.principals import Principal
-from web.errors import Unauthenticated
+from commands.errors import Forbidden
+from commands.principals import ADMIN, EDITOR, Principal
+from web.errors import Unauthenticated, UnsupportedMediaType
+
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def guard_api_request() -> None:
+    """Runs before every /api/v1 route, before its body is parsed: who is calling, may
+    they write at all, and is the body JSON. Team-level permissions come later."""
+    if not request.path.startswith("/api/"):
+        return
+    principal = current_principal()
+    if request.method in WRITE_METHODS:
+        if principal.role not in (ADMIN, EDITOR):
+            raise Forbidden(f"{principal.name} ({principal.role}) may read, not write")
+        has_body = bool(request.content_length) or bool(request.get_data(cache=True))
+        if has_body and not request.is_json:
+            raise UnsupportedMediaType()
 
 
 def current_principal() -> Principal:

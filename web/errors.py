@@ -26,6 +26,15 @@ class Unauthenticated(LedgerError):
     rule = "unauthenticated"
 
 
+class UnsupportedMediaType(LedgerError):
+    rule = "unsupported_media_type"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "send the body as JSON (Content-Type: application/json)", field="Content-Type"
+        )
+
+
 class UnknownReference(LedgerError):
     """The body names something that does not exist (the path's own target gives 404)."""
 
@@ -86,6 +95,7 @@ STATUS_OF: list[tuple[type[LedgerError], int]] = [
     (AlreadyExists, 409),
     (IdempotencyKeyReused, 422),
     (BadRequest, 400),
+    (UnsupportedMediaType, 415),
     (UnknownCommand, 400),
 ]
 

@@ -13,11 +13,26 @@ from marshmallow import Schema, fields
 from marshmallow.validate import Range
 
 from commands.errors import Forbidden
+from ledger.application import KIND_NAMES
 from ledger.base import LedgerAggregate
 from ledger.exceptions import NotFound
 from web.auth import current_principal
 from web.errors import ApiErrorSchema, BadRequest
 from web.render import aggregate_json, event_json
+
+ETAG_HEADER = {
+    "ETag": {
+        "description": "the version, for If-Match and If-None-Match",
+        "schema": {"type": "string"},
+    }
+}
+
+
+class ConditionalHeadersSchema(Schema):
+    if_none_match = fields.String(
+        data_key="If-None-Match",
+        metadata={"description": "an ETag this client holds; 304 if still current"},
+    )
 
 
 class StateQuerySchema(Schema):
@@ -69,7 +84,8 @@ def load_state(cls: type[LedgerAggregate], ident: UUID, query: dict[str, Any]) -
             raise NotFound(cls.__name__.lower(), ident)
     aggregate = ledger.get(cls, ident, version=version)
     if version is not None and aggregate.version != version:
-        raise NotFound(f"version {version} of", ident)
+        kind = KIND_NAMES.get(cls.__name__, cls.__name__)
+        raise NotFound(f"{kind} at version {version}", ident)
     return aggregate
 
 
@@ -87,23 +103,23 @@ def register_reads(
 ) -> None:
     """``GET rule`` (state) and ``GET rule/history`` for aggregates of type ``cls``."""
 
-    def state(query: dict[str, Any], **path: Any) -> Any:
+    def state(query: dict[str, Any], if_none_match: str | None = None, **path: Any) -> Any:
         current_principal()
         aggregate = load_state(cls, ident_of(path), query)
         etag = f'"{aggregate.version}"'
-        if (
-            "version" not in query
-            and "as_of" not in query
-            and (request.headers.get("If-None-Match") == etag)
-        ):
+        current = "version" not in query and "as_of" not in query
+        if current and request.if_none_match.contains_weak(str(aggregate.version)):
             return "", 304, {"ETag": etag}
         return aggregate_json(aggregate), 200, {"ETag": etag}
 
     state.__doc__ = f"The {kind}'s current state, or its state at a version or instant."
-    view: Any = blp.response(200, AggregateSchema)(state)
+    view: Any = blp.response(200, AggregateSchema, headers=ETAG_HEADER)(state)
+    view = blp.alt_response(304, description="Not modified (If-None-Match)")(view)
     for code in (400, 401, 404, 422):
         view = blp.alt_response(code, schema=ApiErrorSchema)(view)
     view = blp.arguments(StateQuerySchema, location="query")(view)
+    view = blp.arguments(ConditionalHeadersSchema, location="headers", as_kwargs=True)(view)
+    view = blp.doc(operationId=f"get{cls.__name__}")(view)
     blp.route(rule, methods=["GET"], endpoint=f"get_{cls.__name__}")(view)
 
     def history(**path: Any) -> Any:
@@ -123,4 +139,5 @@ def register_reads(
     hview: Any = blp.response(200, HistorySchema)(history)
     for code in (401, 403, 404):
         hview = blp.alt_response(code, schema=ApiErrorSchema)(hview)
+    hview = blp.doc(operationId=f"get{cls.__name__}History")(hview)
     blp.route(f"{rule}/history", methods=["GET"], endpoint=f"history_{cls.__name__}")(hview)

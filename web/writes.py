@@ -52,18 +52,28 @@ class WriteHeadersSchema(Schema):
     )
     if_match = fields.String(
         data_key="If-Match",
-        validate=Length(min=1, max=40),
-        metadata={"description": "the ETag a GET returned; a stale one gets 409"},
+        metadata={"description": 'the ETag a GET returned (e.g. "3"); a stale one gets 409'},
     )
 
 
-def expected_version(if_match: str | None) -> int | None:
+def expected_version(if_match: str | None, *, has_target: bool) -> int | None:
+    """The version named by a strong ETag in If-Match (``*`` names none)."""
     if if_match is None or if_match.strip() == "*":
         return None
-    tag = if_match.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
-        raise BadRequest("bad_if_match", 'If-Match takes an ETag such as "3"', field="If-Match")
-    return int(tag)
+    if not has_target:
+        raise BadRequest(
+            "if_match_not_applicable",
+            "If-Match applies to routes that act on an existing resource",
+            field="If-Match",
+        )
+    tag = if_match.strip()
+    if not (len(tag) <= 20 and tag.startswith('"') and tag.endswith('"') and tag[1:-1].isdigit()):
+        raise BadRequest(
+            "bad_if_match",
+            'If-Match takes one strong ETag such as "3" (weak tags never match)',
+            field="If-Match",
+        )
+    return int(tag[1:-1])
 
 
 @dataclass(frozen=True)
@@ -90,9 +100,8 @@ def _register(blp: Blueprint, route: Route) -> None:
     def view(body: dict[str, Any], headers: dict[str, Any], **path: Any) -> Any:
         principal = current_principal()
         values = {route.path_fields.get(k, k): v for k, v in path.items()}
-        command = route.command(
-            **body, **values, expected_version=expected_version(headers.get("if_match"))
-        )
+        expected = expected_version(headers.get("if_match"), has_target=bool(path))
+        command = route.command(**body, **values, expected_version=expected)
         bus = current_app.extensions["okr_ledger"].bus
         try:
             outcome = bus.handle(command, principal, command_id=headers.get("idempotency_key"))

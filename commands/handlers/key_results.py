@@ -14,31 +14,19 @@ from commands.messages import (
     ReweightKeyResult,
     RewordKeyResult,
 )
-from ledger.exceptions import RuleViolation
 from ledger.key_result import KeyResult
-from ledger.objective import DROPPED, Objective
+from ledger.objective import Objective
 
 
-def _key_result(
-    unit: Unit, key_result_id: UUID, act: str, *, correction: bool = False
-) -> KeyResult:
-    """The key result acted on; only corrections reach one whose objective was dropped."""
+def _key_result(unit: Unit, key_result_id: UUID, act: str) -> KeyResult:
     kr = unit.target(KeyResult, key_result_id, field="key_result_id")
     unit.require_team(kr.team_id, act)
-    if not correction:
-        objective = unit.get(Objective, kr.objective_id)
-        if objective.status == DROPPED:
-            raise RuleViolation(
-                "objective_dropped",
-                f"cannot {act}: its objective was dropped",
-                field="key_result_id",
-            )
     return kr
 
 
 @handles(DefineKeyResult)
 def define_key_result(cmd: DefineKeyResult, unit: Unit) -> None:
-    objective = unit.get(Objective, cmd.objective_id, field="objective_id")
+    objective = unit.target(Objective, cmd.objective_id, field="objective_id")
     unit.require_team(objective.team_id, "define a key result")
     kr = KeyResult.define(
         key_result_id=uuid4(),
@@ -57,6 +45,7 @@ def define_key_result(cmd: DefineKeyResult, unit: Unit) -> None:
         owner=cmd.owner,
         meta=unit.meta,
     )
+    objective.add_key_result(kr, unit.meta)
     unit.add(kr, created=True)
 
 
@@ -109,7 +98,7 @@ def check_in(cmd: CheckIn, unit: Unit) -> None:
 
 @handles(CorrectCheckIn)
 def correct_check_in(cmd: CorrectCheckIn, unit: Unit) -> None:
-    kr = _key_result(unit, cmd.key_result_id, "correct a check-in", correction=True)
+    kr = _key_result(unit, cmd.key_result_id, "correct a check-in")
     check_in_id = uuid4()
     kr.correct_check_in(
         check_in_id=check_in_id,
@@ -126,7 +115,7 @@ def correct_check_in(cmd: CorrectCheckIn, unit: Unit) -> None:
 
 @handles(OverrideScore)
 def override_score(cmd: OverrideScore, unit: Unit) -> None:
-    kr = _key_result(unit, cmd.key_result_id, "override a score", correction=True)
+    kr = _key_result(unit, cmd.key_result_id, "override a score")
     kr.override_score(cmd.score, unit.cycle(kr.cycle_id), unit.meta)
 
 

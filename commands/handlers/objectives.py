@@ -108,7 +108,12 @@ def unalign_objective(cmd: UnalignObjective, unit: Unit) -> None:
 @handles(DropObjective)
 def drop_objective(cmd: DropObjective, unit: Unit) -> None:
     objective = _objective(unit, cmd.objective_id, "drop an objective")
-    objective.drop(unit.cycle(objective.cycle_id), unit.meta)
+    cycle = unit.cycle(objective.cycle_id)
+    objective.drop(cycle, unit.meta)
+    for key_result_id in objective.key_result_ids:
+        key_result = unit.get(KeyResult, key_result_id)
+        if key_result.is_live:
+            key_result.drop(cycle, unit.meta)
     priorities = unit.get(Priorities, Priorities.id_for(objective.team_id, objective.cycle_id))
     priorities.leave(objective.id, unit.meta)
 

@@ -50,6 +50,15 @@ class ChainedPOPOApplicationRecorder(POPOApplicationRecorder):
             positions = sorted(p for p in self.links if p > after)[:limit]
             return [self.links[p] for p in positions]
 
+    def select_events_after(self, after: Sequence[tuple[UUID, int]]) -> list[StoredEvent]:
+        """Events of several aggregates, each after a version, in one call."""
+        with self._database_lock:
+            found = []
+            for ident, version in after:
+                index = self._stored_events_index.get(str(ident), {})
+                found += [self._stored_events[i] for v, i in sorted(index.items()) if v > version]
+            return found
+
     def positions_of(self, originator_id: UUID) -> dict[int, int]:
         with self._database_lock:
             index = self._stored_events_index.get(str(originator_id), {})

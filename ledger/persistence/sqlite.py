@@ -63,6 +63,21 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             )
             return [ChainLink(r[0], r[1], bytes(r[2])) for r in c.fetchall()]
 
+    def select_events_after(self, after: Sequence[tuple[UUID, int]]) -> list[StoredEvent]:
+        """Events of several aggregates, each after a version, in one query."""
+        if not after:
+            return []
+        where = " OR ".join(["(originator_id = ? AND originator_version > ?)"] * len(after))
+        params = [p for ident, version in after for p in (ident.hex, version)]
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT originator_id, originator_version, topic, state "
+                f"FROM {self.events_table_name} WHERE {where} "
+                "ORDER BY originator_id, originator_version",
+                params,
+            )
+            return [StoredEvent(UUID(r[0]), r[1], r[2], bytes(r[3])) for r in c.fetchall()]
+
     def positions_of(self, originator_id: UUID) -> dict[int, int]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(

@@ -18,13 +18,13 @@ from tests.conftest import Org
 
 @pytest.fixture
 def log(org: Org) -> Ledger:
-    """A ledger holding 13 events; 11 to 13 are check-ins."""
+    """A ledger holding 14 events; 12 to 14 are check-ins."""
     objective = org.objective()
     kr = org.key_result(objective)
     for value in (42, 45, 47):
         org.do(m.CheckIn(key_result_id=kr, value=Decimal(value), confidence="on_track"))
     ledger = org.bus.ledger
-    assert ledger.head_position() == 13  # 6 for the org, 3 per objective, 1 + 3 for the KR
+    assert ledger.head_position() == 14  # 6 for the org, 3 per objective, 2 + 3 for the KR
     return ledger
 
 
@@ -136,9 +136,9 @@ def test_a_swapped_pair_of_events_is_reported_at_the_first_of_them(log: Ledger) 
 
 
 def test_a_tail_rewritten_with_recomputed_hashes_passes_plain_verify(log: Ledger) -> None:
-    forge_state(log, 11, b"on_track", b"off_track")
+    forge_state(log, 12, b"on_track", b"off_track")
 
-    relink_from(log, 11)
+    relink_from(log, 12)
 
     assert log.verify().intact
 
@@ -148,8 +148,8 @@ def test_a_checkpoint_catches_a_tail_rewritten_with_recomputed_hashes(log: Ledge
     assert checkpoint is not None
     assert log.verify(checkpoint).intact
 
-    forge_state(log, 11, b"on_track", b"off_track")
-    relink_from(log, 11)
+    forge_state(log, 12, b"on_track", b"off_track")
+    relink_from(log, 12)
 
     result = log.verify(checkpoint)
     assert not result.intact

@@ -10,6 +10,7 @@ import pytest
 
 from commands import messages as m
 from ledger.exceptions import RuleViolation
+from ledger.key_result import KeyResult
 from tests.conftest import Org
 
 
@@ -58,6 +59,23 @@ def test_an_unknown_parent_kind_is_refused_naming_the_field(org: Org) -> None:
     assert (refusal.rule, refusal.field) == ("not_allowed", "parent_kind")
 
 
+def test_dropping_an_objective_drops_its_live_key_results_in_the_same_command(
+    org: Org,
+) -> None:
+    objective = org.objective()
+    live, already_dropped = org.key_result(objective), org.key_result(objective)
+    org.do(m.DropKeyResult(key_result_id=already_dropped, reason="wrong metric"))
+
+    outcome = org.do(m.DropObjective(objective_id=objective, reason="superseded by the review"))
+
+    ledger = org.bus.ledger
+    assert ledger.get(KeyResult, live).status == "dropped"
+    assert set(outcome.versions) >= {objective, live}
+    assert already_dropped not in outcome.versions
+    events = [e for e in ledger.history(live) if isinstance(e, KeyResult.Dropped)]
+    assert events[0].meta.reason == "superseded by the review"
+
+
 def test_key_results_of_a_dropped_objective_take_no_more_check_ins(org: Org) -> None:
     objective = org.objective()
     kr = org.key_result(objective)
@@ -65,7 +83,7 @@ def test_key_results_of_a_dropped_objective_take_no_more_check_ins(org: Org) -> 
 
     refusal = refused(org, m.CheckIn(key_result_id=kr, value=Decimal(45), confidence="at_risk"))
 
-    assert (refusal.rule, refusal.field) == ("objective_dropped", "key_result_id")
+    assert refusal.rule == "invalid_transition"
 
 
 def test_a_check_in_of_a_dropped_objective_can_still_be_corrected(org: Org) -> None:
