@@ -30,6 +30,11 @@ class AggregateCache:
         """Remember ``aggregate`` (a copy), unless a newer state is already known."""
         if aggregate.pending_events:
             return
+        with self._lock:
+            known = self._items.get(aggregate.id)
+            if known is not None and known.version >= aggregate.version:
+                self._items.move_to_end(aggregate.id)
+                return
         snapshot = copy.deepcopy(aggregate)
         with self._lock:
             known = self._items.get(aggregate.id)

@@ -117,8 +117,8 @@ def register_reads(
     view = blp.alt_response(304, description="Not modified (If-None-Match)")(view)
     for code in (400, 401, 404, 422):
         view = blp.alt_response(code, schema=ApiErrorSchema)(view)
-    view = blp.arguments(StateQuerySchema, location="query")(view)
-    view = blp.arguments(ConditionalHeadersSchema, location="headers", as_kwargs=True)(view)
+    view = blp.arguments(StateQuerySchema(), location="query")(view)
+    view = blp.arguments(ConditionalHeadersSchema(), location="headers", as_kwargs=True)(view)
     view = blp.doc(operationId=f"get{cls.__name__}")(view)
     blp.route(rule, methods=["GET"], endpoint=f"get_{cls.__name__}")(view)
 

@@ -56,6 +56,9 @@ class WriteHeadersSchema(Schema):
     )
 
 
+WRITE_HEADERS = WriteHeadersSchema()
+
+
 def expected_version(if_match: str | None, *, has_target: bool) -> int | None:
     """The version named by a strong ETag in If-Match (``*`` names none)."""
     if if_match is None or if_match.strip() == "*":
@@ -120,7 +123,8 @@ def _register(blp: Blueprint, route: Route) -> None:
     decorated = blp.response(status, OutcomeSchema)(decorated)
     for code in (400, 401, 403, 404, 409, 422):
         decorated = blp.alt_response(code, schema=ApiErrorSchema)(decorated)
-    decorated = blp.arguments(WriteHeadersSchema, location="headers")(decorated)
-    decorated = blp.arguments(route.schema, location="json")(decorated)
+    # Schema instances, not classes: webargs would build a new schema per request.
+    decorated = blp.arguments(WRITE_HEADERS, location="headers")(decorated)
+    decorated = blp.arguments(route.schema(), location="json")(decorated)
     decorated = blp.doc(operationId=route.command.__name__)(decorated)
     blp.route(route.rule, methods=[route.method], endpoint=route.command.__name__)(decorated)
