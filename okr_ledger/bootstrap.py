@@ -13,6 +13,7 @@ from commands.bus import CommandBus
 from ledger.application import Ledger
 from ledger.meta import utc_now
 from okr_ledger.config import Settings
+from projections.service import ReadModels
 
 
 @dataclass
@@ -21,8 +22,18 @@ class Services:
     ledger: Ledger
     bus: CommandBus
     authenticator: Authenticator
+    _read_models: ReadModels | None = None
+
+    @property
+    def read_models(self) -> ReadModels:
+        """The read side, built on first use (it creates its tables if need be)."""
+        if self._read_models is None:
+            self._read_models = ReadModels(self.ledger)
+        return self._read_models
 
     def close(self) -> None:
+        if self._read_models is not None:
+            self._read_models.store.close()
         self.ledger.close()
 
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import getpass
 import secrets
+import signal
+import subprocess
 import sys
+import threading
+from datetime import UTC, datetime
+from typing import Any
 
 import click
 from eventsourcing.utils import get_topic
@@ -94,13 +99,33 @@ def demo(context: Context, cycle_key: str | None, quiet: bool) -> None:
     type=click.IntRange(1, 256),
     help="Threads per worker.",
 )
+@click.option(
+    "--follower/--no-follower",
+    default=True,
+    show_default=True,
+    help="Also run the read models' follower (off when a separate projection worker keeps them).",
+)
 @pass_context
-def serve(context: Context, host: str, port: int, workers: int, threads: int) -> None:
+def serve(
+    context: Context, host: str, port: int, workers: int, threads: int, follower: bool
+) -> None:
     """Serve the HTTP API (gunicorn, gthread workers) on the configured store."""
     from okr_ledger.server import serve as run_server
 
-    click.echo(f"OKR Ledger API on http://{host}:{port} (store: {context.settings.database_url})")
-    run_server(context.settings, host=host, port=port, workers=workers, threads=threads)
+    url = context.settings.database_url
+    click.echo(f"OKR Ledger API on http://{host}:{port} (store: {url})")
+    child = None
+    if follower:
+        context.services.read_models.refresh()  # create its tables before the workers start
+        child = subprocess.Popen(
+            [sys.executable, "-m", "okr_ledger", "--database-url", url, "project"]
+        )
+    try:
+        run_server(context.settings, host=host, port=port, workers=workers, threads=threads)
+    finally:
+        if child is not None:
+            child.terminate()
+            child.wait(timeout=10)
 
 
 @main.command()
@@ -111,6 +136,83 @@ def state(context: Context, cycle_key: str) -> None:
     from okr_ledger.report import render_cycle
 
     click.echo(render_cycle(context.services.ledger, cycle_key))
+
+
+@main.command()
+@click.option("--cycle", "cycle_key", required=True, help="Cycle key, e.g. 2026-Q3.")
+@click.option(
+    "--until",
+    "until",
+    required=True,
+    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z"]),
+    help="An instant (UTC unless it names a zone): the state as recorded by then.",
+)
+@pass_context
+def replay(context: Context, cycle_key: str, until: datetime) -> None:
+    """Print a cycle as the ledger knew it at an instant, replaying the log up to it."""
+    from okr_ledger.report import render_cycle
+
+    moment = until if until.tzinfo else until.replace(tzinfo=UTC)
+    click.echo(render_cycle(context.services.ledger, cycle_key, until=moment))
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Catch up with the log and exit.")
+@click.option("--poll", default=0.2, show_default=True, help="Seconds between polls when idle.")
+@pass_context
+def project(context: Context, once: bool, poll: float) -> None:
+    """Keep the read models up to date with the log (Ctrl-C to stop)."""
+    models = context.services.read_models
+    if once:
+        applied = models.catch_up()
+        click.echo(f"read models at position {models.position()} ({applied} updates)")
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    click.echo(f"following the log from position {models.position()}", err=True)
+    try:
+        run_follower(models, stop, poll)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+def run_follower(models: Any, stop: threading.Event, poll: float) -> None:
+    """Follow the log; survive a rebuild swapping the tables underneath."""
+    while not stop.is_set():
+        try:
+            models.refresh()
+            if not models.follower().catch_up():
+                stop.wait(poll)
+        except Exception as error:  # keep following; report and retry
+            click.echo(f"read models: {error}; retrying", err=True)
+            stop.wait(1.0)
+
+
+@main.command()
+@click.argument(
+    "view", required=False, type=click.Choice(["audit", "state", "all"]), default="all"
+)
+@click.option("--check-only", is_flag=True, help="Rebuild and compare, but keep the live view.")
+@pass_context
+def rebuild(context: Context, view: str, check_only: bool) -> None:
+    """Rebuild a view (default: all) from zero, check it against the live one, swap it in."""
+    from projections.rebuild import rebuild as rebuild_view
+
+    models = context.services.read_models
+    head = context.services.ledger.head_position()
+    for name in ("audit", "state") if view == "all" else (view,):
+        with click.progressbar(length=head or 1, label=f"rebuilding {name}") as bar:
+
+            def advance(position: int, _head: int, bar: Any = bar) -> None:
+                bar.update(position - bar.pos)
+
+            done = rebuild_view(models, name, progress=advance, swap=not check_only)
+        verdict = "identical to" if done.identical else "DIFFERENT from"
+        action = "swapped in" if done.swapped else "discarded (check only)"
+        click.echo(
+            f"{name}: {done.events} events to position {done.position}; "
+            f"{verdict} the live view; generation {done.generation} {action}"
+        )
 
 
 @main.command()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -397,10 +398,12 @@ def sections(ledger: Ledger, world: World, cycle: Cycle) -> Iterator[list[str]]:
     yield footer(ledger, world)
 
 
-def render_cycle(ledger: Ledger, cycle_key: str) -> str:
-    """The cycle's state as plain text, replayed from the log."""
-    world = replay(ledger)
+def render_cycle(ledger: Ledger, cycle_key: str, *, until: datetime | None = None) -> str:
+    """The cycle's state as plain text, replayed from the log (only the events recorded
+    by ``until``, if given)."""
+    world = replay(ledger, until=until)
     cycle = world.cycle_by_key(cycle_key)
     if cycle is None:
-        raise click.ClickException(f"no cycle with key {cycle_key!r} in the ledger")
+        when = f" by {until.isoformat()}" if until else ""
+        raise click.ClickException(f"no cycle with key {cycle_key!r} in the ledger{when}")
     return "\n".join(line for block in sections(ledger, world, cycle) for line in block)

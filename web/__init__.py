@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 from web import errors
 from web.auth import guard_api_request
 from web.health import blp as health_blueprint
+from web.readmodels import blp as read_models_blueprint
 from web.resources import blueprints
 
 
@@ -66,4 +67,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(health_blueprint)
     for blueprint in blueprints():
         api.register_blueprint(blueprint)
+    api.register_blueprint(read_models_blueprint)
     return app

@@ -1,0 +1,3 @@
+from okr_ledger.cli import main
+
+main()

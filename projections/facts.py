@@ -1,0 +1,105 @@
+"""Read-side documents turned back into the values the ledger's scoring rules take, so
+the read models score exactly as the ledger defines scoring."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from ledger.key_result import CheckIn, ScoreOverride, Target
+from ledger.scoring import DEFAULT_POLICY, KeyResultScore, ScoringPolicy, score_key_result
+from projections.reducers import Doc
+
+
+def number(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def moment(value: int) -> datetime:
+    return datetime.fromtimestamp(value // 1_000_000, tz=UTC).replace(
+        microsecond=value % 1_000_000
+    )
+
+
+def day(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
+
+
+def check_in_of(row: dict[str, Any]) -> CheckIn:
+    return CheckIn(
+        id=UUID(row["check_in_id"]),
+        value=Decimal(row["value"]),
+        confidence=row["confidence"],
+        note=row["note"],
+        blockers=(),
+        effective_at=moment(row["effective_at"]),
+        recorded_at=moment(row["recorded_at"]),
+        actor=row["actor"],
+        supersedes=UUID(row["supersedes"]) if row.get("supersedes") else None,
+    )
+
+
+def override_of(override: dict[str, Any] | None) -> ScoreOverride | None:
+    if not override:
+        return None
+    return ScoreOverride(
+        Decimal(str(override["score"])),
+        override["reason"],
+        override["actor"],
+        moment(override["recorded_at"]),
+    )
+
+
+@dataclass
+class KeyResultFacts:
+    """A key result as the read side knows it; scored by ``ledger.scoring``."""
+
+    id: UUID
+    kind: str
+    aim: Target
+    classification: str
+    weight: Decimal
+    override: ScoreOverride | None
+    status: str
+    check_ins: list[CheckIn] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, doc: Doc, check_ins: list[dict[str, Any]]) -> KeyResultFacts:
+        return cls(
+            id=UUID(doc["id"]),
+            kind=doc["kind"],
+            aim=Target(
+                number(doc.get("baseline")),
+                number(doc.get("target")),
+                number(doc.get("band_low")),
+                number(doc.get("band_high")),
+                day(doc.get("deadline")),
+            ),
+            classification=doc["classification"],
+            weight=Decimal(str(doc["weight"])),
+            override=override_of(doc.get("override")),
+            status=doc["status"],
+            check_ins=sorted(
+                (check_in_of(row) for row in check_ins),
+                key=lambda c: (c.effective_at, c.recorded_at),
+            ),
+        )
+
+    @property
+    def is_live(self) -> bool:
+        return self.status == "live"
+
+    def current_check_ins(self, *, as_of: datetime | None = None) -> list[CheckIn]:
+        if as_of is None:
+            return list(self.check_ins)
+        return [c for c in self.check_ins if c.effective_at <= as_of]
+
+    def latest_check_in(self, *, as_of: datetime | None = None) -> CheckIn | None:
+        current = self.current_check_ins(as_of=as_of)
+        return current[-1] if current else None
+
+    def score(self, policy: ScoringPolicy = DEFAULT_POLICY) -> KeyResultScore:
+        return score_key_result(self, policy)  # type: ignore[arg-type]

@@ -1,0 +1,111 @@
+"""Keeps read models up to date with the log, in batches: read a page of the
+notification log, apply it to every view that has not seen it, and commit each view's
+changes with its tracking position in one transaction. After a crash it resumes from
+the tracking positions, so every event is applied exactly once."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+from eventsourcing.persistence import IntegrityError
+
+from ledger.application import Ledger
+from projections.records import Record, decode_notifications
+from projections.store import ReadStore
+from projections.view import View
+
+Progress = Callable[[int, int], None]
+"""called with (position reached, head position)"""
+
+
+class Follower:
+    def __init__(
+        self,
+        ledger: Ledger,
+        store: ReadStore,
+        views: Sequence[View],
+        *,
+        batch_size: int = 5000,
+    ) -> None:
+        self.ledger = ledger
+        self.store = store
+        self.views = list(views)
+        self.batch_size = batch_size
+        self.before_commit: Callable[[View, list[Record]], None] | None = None
+        """a hook for fault-injection tests: raise here to crash mid-batch"""
+        self._positions: dict[str, int] = {}
+
+    def create_tables(self) -> None:
+        with self.store.transaction() as cursor:
+            for view in self.views:
+                view.create(cursor)
+
+    def position(self, view: View) -> int:
+        if view.tracking_name not in self._positions:
+            self._positions[view.tracking_name] = self.store.position(view.tracking_name)
+        return self._positions[view.tracking_name]
+
+    def lowest_position(self) -> int:
+        return min((self.position(v) for v in self.views), default=0)
+
+    def catch_up(self, *, until: int | None = None, progress: Progress | None = None) -> int:
+        """Apply everything up to ``until`` (default: the head now); returns how many
+        events were applied."""
+        head = self.ledger.head_position() if until is None else until
+        applied = 0
+        after = self.lowest_position()
+        while after < head:
+            limit = min(self.batch_size, head - after)
+            notifications = self.ledger.recorder.select_notifications(
+                after, limit, stop=head, inclusive_of_start=False
+            )
+            if not notifications:
+                break
+            records = decode_notifications(notifications)
+            for view in self.views:
+                applied += self._apply(view, records)
+            after = records[-1].position
+            if progress:
+                progress(after, head)
+        return applied
+
+    def _apply(self, view: View, records: list[Record]) -> int:
+        seen = self.position(view)
+        fresh = [r for r in records if r.position > seen]
+        if not fresh:
+            return 0
+        try:
+            with self.store.transaction() as cursor:
+                view.apply(cursor, fresh)
+                if self.before_commit:
+                    self.before_commit(view, fresh)
+                self.store.track(cursor, view.tracking_name, fresh[-1].position)
+        except IntegrityError:
+            # Another follower applied this batch first: forget and re-read.
+            view.forget()
+            self._positions.pop(view.tracking_name, None)
+            return 0
+        except BaseException:
+            view.forget()
+            self._positions.pop(view.tracking_name, None)
+            raise
+        self._positions[view.tracking_name] = fresh[-1].position
+        return len(fresh)
+
+    def run(self, stop: threading.Event, *, poll: float = 0.1) -> None:
+        """Follow the log until ``stop`` is set."""
+        while not stop.is_set():
+            if not self.catch_up():
+                stop.wait(poll)
+
+
+def wait_for(store: ReadStore, view: View, position: int, timeout: float) -> int:
+    """Wait until the view has reached ``position`` (or the timeout); its position."""
+    deadline = time.monotonic() + timeout
+    reached = store.position(view.tracking_name)
+    while reached < position and time.monotonic() < deadline:
+        time.sleep(0.02)
+        reached = store.position(view.tracking_name)
+    return reached

@@ -1,0 +1,245 @@
+"""The read side as the API and the command line use it: the live generation of each
+view, the follower that feeds them, and every query the read models answer."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+from uuid import UUID
+
+from ledger.application import Ledger
+from ledger.cycle import Cycle
+from ledger.scoring import DEFAULT_POLICY, ScoringPolicy
+from ledger.team import Team
+from projections.audit import AuditView
+from projections.diff import diff
+from projections.follower import Follower
+from projections.history import priority_history
+from projections.okrs import alignment_graph, kpi_board, okr_tree
+from projections.snapshot import Snapshot, load_snapshot
+from projections.state import RECORDED, StateView
+from projections.store import Cursor, ReadStore
+from projections.view import View
+
+VIEWS: dict[str, type[View]] = {"audit": AuditView, "state": StateView}
+
+
+def resolve(ref: str, kind: type[Cycle] | type[Team]) -> str:
+    """An id given as a UUID or as the natural key (``2026-Q3``, ``contact-centre``)."""
+    try:
+        return str(UUID(ref))
+    except ValueError:
+        return str(kind.id_for(ref))
+
+
+class ViewBehind(Exception):
+    def __init__(self, wanted: int, reached: int) -> None:
+        super().__init__(f"the read model has reached position {reached}, not yet {wanted}")
+        self.wanted = wanted
+        self.reached = reached
+
+
+class ReadModels:
+    def __init__(self, ledger: Ledger, *, batch_size: int = 5000) -> None:
+        self.ledger = ledger
+        self.store = ReadStore(ledger)
+        self.batch_size = batch_size
+        self.audit: AuditView
+        self.state: StateView
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Pick up the live generation of each view (a rebuild may have swapped it)."""
+        with self.store.transaction() as cursor:
+            views = {}
+            for name, cls in VIEWS.items():
+                generation = self.store.live_generation(name, cursor)
+                if generation is None:
+                    generation = 1
+                    cls(generation).create(cursor)
+                    self.store.set_generation(cursor, name, generation)
+                current = getattr(self, name, None)
+                views[name] = (
+                    current if current and current.generation == generation else (cls(generation))
+                )
+        self.audit = views["audit"]  # type: ignore[assignment]
+        self.state = views["state"]  # type: ignore[assignment]
+
+    def follower(self) -> Follower:
+        return Follower(
+            self.ledger, self.store, [self.audit, self.state], batch_size=self.batch_size
+        )
+
+    def catch_up(self) -> int:
+        return self.follower().catch_up()
+
+    def position(self) -> int:
+        return min(self.store.position(v.tracking_name) for v in (self.audit, self.state))
+
+    def wait_for(self, position: int | None, timeout: float = 5.0) -> int:
+        """Block until both views reached ``position`` (bounded); ``ViewBehind`` if not."""
+        reached = self.position()
+        if position is None:
+            return reached
+        deadline = time.monotonic() + timeout
+        while reached < position and time.monotonic() < deadline:
+            time.sleep(0.02)
+            reached = self.position()
+        if reached < position:
+            raise ViewBehind(position, reached)
+        return reached
+
+    def reading(self) -> Any:
+        return self.store.transaction(commit=False)
+
+    # -- current state -------------------------------------------------------------------
+
+    def cycles(self) -> list[dict[str, Any]]:
+        with self.reading() as cursor:
+            docs = self.state.docs_of_kind(cursor, "cycle")
+        return sorted(
+            ({k: d.get(k) for k in ("id", "key", "name", "starts_on", "ends_on",
+                                     "cadence_days", "status")} for d in docs),
+            key=lambda c: (c["starts_on"], c["key"]),
+        )  # fmt: skip
+
+    def snapshot(
+        self,
+        cursor: Cursor,
+        cycle: str,
+        *,
+        as_of: int | None = None,
+        mode: str = RECORDED,
+        full_history: bool = False,
+    ) -> Snapshot | None:
+        return load_snapshot(
+            self.state,
+            cursor,
+            resolve(cycle, Cycle),
+            as_of=as_of,
+            mode=mode,
+            full_history=full_history,
+        )
+
+    def okrs(
+        self,
+        cycle: str,
+        *,
+        now: int,
+        team: str | None = None,
+        as_of: int | None = None,
+        mode: str = RECORDED,
+        policy: ScoringPolicy = DEFAULT_POLICY,
+    ) -> Any:
+        with self.reading() as cursor:
+            snapshot = self.snapshot(cursor, cycle, as_of=as_of, mode=mode)
+        if snapshot is None:
+            return None
+        team_id = resolve(team, Team) if team else None
+        return okr_tree(snapshot, now=now, team=team_id, policy=policy)
+
+    def kpis(self) -> list[dict[str, Any]]:
+        with self.reading() as cursor:
+            kpis = self.state.docs_of_kind(cursor, "kpi")
+            teams = {d["id"]: d for d in self.state.docs_of_kind(cursor, "team")}
+            measurements = self.state.measurements(cursor)
+        return kpi_board(kpis, measurements, teams)
+
+    def alignment(self, cycle: str) -> Any:
+        with self.reading() as cursor:
+            snapshot = self.snapshot(cursor, cycle)
+        return None if snapshot is None else alignment_graph(snapshot)
+
+    # -- history -------------------------------------------------------------------------
+
+    def priority_history(self, cycle: str) -> Any:
+        cycle_id = resolve(cycle, Cycle)
+        with self.reading() as cursor:
+            snapshot = self.snapshot(cursor, cycle_id)
+            if snapshot is None:
+                return None
+            versions = self.state.versions_of(cursor, cycle_id, "priorities")
+            audit = self.audit_at(cursor, [v["position"] for v in versions])
+        names = {i: snapshot.name_of(i) or i for i in snapshot.docs}
+        decisions = {d["id"]: d for d in snapshot.of_type("decision")}
+        return priority_history(versions, audit, names, decisions)
+
+    def audit_at(self, cursor: Cursor, positions: list[int]) -> dict[int, dict[str, Any]]:
+        found: dict[int, dict[str, Any]] = {}
+        for start in range(0, len(positions), 500):
+            chunk = positions[start : start + 500]
+            if not chunk:
+                continue
+            marks = ", ".join(["%s"] * len(chunk))
+            for row in cursor.execute(
+                f"SELECT * FROM {self.audit.t('events')} WHERE position IN ({marks})", chunk
+            ).fetchall():
+                found[row["position"]] = row
+        return found
+
+    def diff(self, cycle: str, start: int, end: int) -> Any:
+        cycle_id = resolve(cycle, Cycle)
+        with self.reading() as cursor:
+            first = self.snapshot(cursor, cycle_id, as_of=start, full_history=True)
+            later = self.snapshot(cursor, cycle_id, as_of=end)
+            if later is None:
+                return None
+            if first is None:  # the cycle opened in the window: start from nothing
+                first = Snapshot({"id": cycle_id}, {}, {}, start)
+            rows = cursor.execute(
+                f"SELECT * FROM {self.audit.t('events')} WHERE (cycle_id = %s OR cycle_id IS "
+                "NULL) AND recorded_at > %s AND recorded_at <= %s ORDER BY position",
+                (cycle_id, start, end),
+            ).fetchall()
+        decisions = {d["id"]: d for d in later.of_type("decision")}
+        return diff(first, rows, decisions)
+
+    def audit_rows(
+        self, filters: dict[str, Any], *, after: int = 0, limit: int | None = 100
+    ) -> list[dict[str, Any]]:
+        where, params = ["position > %s"], [after]
+        for column, key in (
+            ("cycle_id", "cycle"),
+            ("team_id", "team"),
+            ("aggregate_id", "aggregate"),
+            ("actor", "actor"),
+            ("event_type", "type"),
+            ("decision_id", "decision"),
+            ("correlation_id", "correlation"),
+        ):
+            if filters.get(key) is not None:
+                value = filters[key]
+                if key == "cycle":
+                    value = resolve(value, Cycle)
+                elif key == "team":
+                    value = resolve(value, Team)
+                if key == "type" and "." not in value:
+                    where.append("aggregate_type = %s")
+                else:
+                    where.append(f"{column} = %s")
+                params.append(value)
+        column = "effective_at" if filters.get("time") == "effective" else "recorded_at"
+        if filters.get("from") is not None:
+            where.append(f"{column} >= %s")
+            params.append(filters["from"])
+        if filters.get("to") is not None:
+            where.append(f"{column} <= %s")
+            params.append(filters["to"])
+        sql = (
+            f"SELECT * FROM {self.audit.t('events')} WHERE {' AND '.join(where)} ORDER BY position"
+        )
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        with self.reading() as cursor:
+            return cursor.execute(sql, params).fetchall()
+
+    def all_audit_rows(self, filters: dict[str, Any], *, chunk: int = 5000) -> Iterator[Any]:
+        """Every matching audit row, in pages (for exports)."""
+        after = 0
+        while True:
+            rows = self.audit_rows(filters, after=after, limit=chunk)
+            yield from rows
+            if len(rows) < chunk:
+                return
+            after = rows[-1]["position"]

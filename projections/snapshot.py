@@ -1,0 +1,73 @@
+"""A cycle's OKR set at one point: every document and every current check-in, now, as
+the ledger knew it at an instant (recorded time), or as it was true then (effective
+time, later corrections applied)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from projections.facts import KeyResultFacts
+from projections.reducers import Doc
+from projections.state import RECORDED, StateView
+from projections.store import Cursor
+
+FULL_HISTORY_KINDS = ("band", "milestone")
+"""Key results scored from every check-in; the others need only the latest."""
+
+
+@dataclass
+class Snapshot:
+    cycle: Doc
+    docs: dict[str, Doc]
+    check_ins: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    as_of: int | None = None
+    mode: str = RECORDED
+
+    def of_type(self, kind: str) -> list[Doc]:
+        return [d for d in self.docs.values() if d["type"] == kind]
+
+    def in_cycle(self, kind: str) -> list[Doc]:
+        cycle_id = self.cycle["id"]
+        return [d for d in self.of_type(kind) if d.get("cycle_id") == cycle_id]
+
+    def key_result(self, doc: Doc) -> KeyResultFacts:
+        return KeyResultFacts.of(doc, self.check_ins.get(doc["id"], []))
+
+    def latest(self, kr_id: str) -> dict[str, Any] | None:
+        rows = self.check_ins.get(kr_id)
+        return max(rows, key=lambda r: (r["effective_at"], r["recorded_at"])) if rows else None
+
+    def name_of(self, ident: str | None) -> str | None:
+        doc = self.docs.get(ident or "")
+        if doc is None:
+            return None
+        return doc.get("name") or doc.get("statement") or doc.get("title") or doc.get("summary")
+
+
+def load_snapshot(
+    view: StateView,
+    cursor: Cursor,
+    cycle_id: str,
+    *,
+    as_of: int | None = None,
+    mode: str = RECORDED,
+    full_history: bool = False,
+) -> Snapshot | None:
+    """The cycle's OKR set; None if the cycle did not exist then."""
+    docs = {d["id"]: d for d in view.docs_of_cycle(cursor, cycle_id, as_of=as_of, mode=mode)}
+    cycle = docs.get(cycle_id)
+    if cycle is None or cycle["type"] != "cycle":
+        return None
+    history_for = None
+    if not full_history:
+        history_for = {
+            d["id"] for d in docs.values()
+            if d["type"] == "key_result" and d.get("kind") in FULL_HISTORY_KINDS
+        }  # fmt: skip
+    check_ins: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in view.check_ins(cursor, cycle_id, as_of=as_of, mode=mode, history_for=history_for):
+        row.pop("newest", None)
+        check_ins[row["kr_id"]].append(row)
+    return Snapshot(cycle, docs, dict(check_ins), as_of, mode)

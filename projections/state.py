@@ -1,0 +1,246 @@
+"""The state view: every aggregate's document now and at each of its versions, every
+check-in and every KPI measurement, so the whole OKR set can be read as it is, as the
+ledger knew it at any instant (recorded time), or as it was true then (effective time,
+later corrections applied)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from projections.records import Record
+from projections.reducers import KINDS, MEASUREMENTS, Doc, reduce
+from projections.store import Cursor
+from projections.view import View, dumps
+
+NODE_COLUMNS = ("id", "kind", "cycle_id", "team_id", "version", "position", "doc")
+VERSION_COLUMNS = (
+    "id", "version", "kind", "cycle_id", "position", "recorded_at", "effective_at", "doc",
+)  # fmt: skip
+CHECK_IN_COLUMNS = (
+    "check_in_id", "kr_id", "cycle_id", "position", "value", "confidence", "note",
+    "blockers", "effective_at", "recorded_at", "actor", "supersedes",
+)  # fmt: skip
+MEASUREMENT_COLUMNS = ("position", "kpi_id", "value", "effective_at", "recorded_at", "actor")
+RECORDED, EFFECTIVE = "recorded", "effective"
+
+
+class StateView(View):
+    name = "state"
+    tables = {
+        "nodes": (
+            "id TEXT PRIMARY KEY, kind TEXT NOT NULL, cycle_id TEXT, team_id TEXT, "
+            "version INTEGER NOT NULL, position BIGINT NOT NULL, doc TEXT NOT NULL",
+            "id",
+        ),
+        "versions": (
+            "id TEXT NOT NULL, version INTEGER NOT NULL, kind TEXT NOT NULL, cycle_id TEXT, "
+            "position BIGINT NOT NULL, recorded_at BIGINT NOT NULL, "
+            "effective_at BIGINT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (id, version)",
+            "id, version",
+        ),
+        "check_ins": (
+            "check_in_id TEXT PRIMARY KEY, kr_id TEXT NOT NULL, cycle_id TEXT, "
+            "position BIGINT NOT NULL, value TEXT NOT NULL, confidence TEXT NOT NULL, "
+            "note TEXT NOT NULL, blockers TEXT NOT NULL, effective_at BIGINT NOT NULL, "
+            "recorded_at BIGINT NOT NULL, actor TEXT NOT NULL, supersedes TEXT",
+            "check_in_id",
+        ),
+        "measurements": (
+            "position BIGINT PRIMARY KEY, kpi_id TEXT NOT NULL, value TEXT NOT NULL, "
+            "effective_at BIGINT NOT NULL, recorded_at BIGINT NOT NULL, actor TEXT NOT NULL",
+            "position",
+        ),
+    }
+    indexes = [
+        ("nodes", "cycle_id, kind"),
+        ("nodes", "kind"),
+        ("versions", "cycle_id, recorded_at"),
+        ("versions", "cycle_id, effective_at"),
+        ("check_ins", "cycle_id, kr_id"),
+        ("check_ins", "kr_id, effective_at"),
+        ("check_ins", "supersedes"),
+        ("measurements", "kpi_id, effective_at"),
+    ]
+
+    def __init__(self, generation: int = 1) -> None:
+        super().__init__(generation)
+        self.docs: dict[str, Doc] = {}
+
+    def forget(self) -> None:
+        self.docs.clear()
+
+    # -- writing -------------------------------------------------------------------------
+
+    def _load_docs(self, cursor: Cursor, idents: set[str]) -> None:
+        wanted = sorted(idents)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ", ".join(["%s"] * len(chunk))
+            rows = cursor.execute(
+                f"SELECT id, doc FROM {self.t('nodes')} WHERE id IN ({marks})", chunk
+            ).fetchall()
+            for row in rows:
+                self.docs[row["id"]] = json.loads(row["doc"])
+
+    def apply(self, cursor: Cursor, records: list[Record]) -> None:
+        kept = [r for r in records if r.aggregate_type in KINDS]
+        unknown = {r.aggregate_id for r in kept if r.version > 1} - self.docs.keys()
+        if unknown:
+            self._load_docs(cursor, unknown)
+        touched: dict[str, tuple[Doc, Record]] = {}
+        versions, check_ins, measurements = [], [], []
+        for r in kept:
+            doc = self.docs.get(r.aggregate_id)
+            if r.event_type in MEASUREMENTS:
+                if r.aggregate_type == "Kpi":
+                    measurements.append(
+                        (
+                            r.position,
+                            r.aggregate_id,
+                            r.data["value"],
+                            r.effective_at,
+                            r.recorded_at,
+                            r.actor,
+                        )
+                    )
+                else:
+                    check_ins.append(self._check_in_row(r, doc))
+                continue
+            doc = reduce(doc, r)
+            if doc is None:
+                continue
+            self.docs[r.aggregate_id] = doc
+            touched[r.aggregate_id] = (doc, r)
+            versions.append(
+                (
+                    r.aggregate_id,
+                    r.version,
+                    doc["type"],
+                    doc.get("cycle_id"),
+                    r.position,
+                    r.recorded_at,
+                    r.effective_at,
+                    dumps(doc),
+                )
+            )
+        cursor.insert_rows(self.t("versions"), VERSION_COLUMNS, versions)
+        cursor.insert_rows(self.t("check_ins"), CHECK_IN_COLUMNS, check_ins)
+        cursor.insert_rows(self.t("measurements"), MEASUREMENT_COLUMNS, measurements)
+        cursor.executemany(
+            f"INSERT INTO {self.t('nodes')} ({', '.join(NODE_COLUMNS)}) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET "
+            "version = excluded.version, position = excluded.position, doc = excluded.doc",
+            [
+                (
+                    ident,
+                    doc["type"],
+                    self._cycle_of(doc),
+                    self._team_of(doc),
+                    r.version,
+                    r.position,
+                    dumps(doc),
+                )
+                for ident, (doc, r) in touched.items()
+            ],
+        )
+
+    @staticmethod
+    def _cycle_of(doc: Doc) -> str | None:
+        return doc["id"] if doc["type"] == "cycle" else doc.get("cycle_id")
+
+    @staticmethod
+    def _team_of(doc: Doc) -> str | None:
+        if doc["type"] == "team":
+            return str(doc["id"])
+        return doc.get("team_id") or doc.get("from_team_id")
+
+    @staticmethod
+    def _check_in_row(r: Record, kr: Doc | None) -> tuple[Any, ...]:
+        d = r.data
+        return (d["check_in_id"], r.aggregate_id, kr.get("cycle_id") if kr else None,
+                r.position, d["value"], d["confidence"], d.get("note", ""),
+                dumps(d.get("blockers", [])), r.effective_at, r.recorded_at, r.actor,
+                d.get("supersedes"))  # fmt: skip
+
+    # -- reading -------------------------------------------------------------------------
+
+    def docs_of_cycle(
+        self, cursor: Cursor, cycle_id: str, *, as_of: int | None = None, mode: str = RECORDED
+    ) -> list[Doc]:
+        """The documents of a cycle's aggregates and of the global ones (teams,
+        strategies, KPIs), now or as of an instant."""
+        if as_of is None:
+            rows = cursor.execute(
+                f"SELECT doc FROM {self.t('nodes')} WHERE cycle_id = %s OR cycle_id IS NULL",
+                (cycle_id,),
+            ).fetchall()
+        else:
+            column = "effective_at" if mode == EFFECTIVE else "recorded_at"
+            rows = cursor.execute(
+                f"SELECT v.doc FROM {self.t('versions')} v JOIN ("
+                f"SELECT id, MAX(version) AS version FROM {self.t('versions')} "
+                f"WHERE (cycle_id = %s OR cycle_id IS NULL) AND {column} <= %s GROUP BY id"
+                ") m ON v.id = m.id AND v.version = m.version",
+                (cycle_id, as_of),
+            ).fetchall()
+        return [json.loads(row["doc"]) for row in rows]
+
+    def check_ins(
+        self,
+        cursor: Cursor,
+        cycle_id: str,
+        *,
+        as_of: int | None = None,
+        mode: str = RECORDED,
+        history_for: set[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """The cycle's current check-ins (not superseded), as known at ``as_of``
+        (recorded mode) or true at ``as_of`` with every correction known now applied
+        (effective mode). Given ``history_for``, only the latest check-in of each key
+        result comes back, except for those key results, which get all theirs."""
+        t = self.t("check_ins")
+        if as_of is None:
+            known, superseded_by = "", ""
+        elif mode == RECORDED:
+            known, superseded_by = " AND c.recorded_at <= :t", " AND s.recorded_at <= :t"
+        else:
+            known, superseded_by = " AND c.effective_at <= :t", ""
+        sql = (
+            "SELECT * FROM (SELECT c.*, ROW_NUMBER() OVER (PARTITION BY c.kr_id "
+            "ORDER BY c.effective_at DESC, c.recorded_at DESC) AS newest "
+            f"FROM {t} c WHERE c.cycle_id = :cycle{known} AND NOT EXISTS ("
+            f"SELECT 1 FROM {t} s WHERE s.supersedes = c.check_in_id{superseded_by})) x"
+        )
+        params: dict[str, Any] = {"cycle": cycle_id, "t": as_of}
+        if history_for is not None:
+            names = [f"k{i}" for i in range(len(history_for))]
+            params.update(zip(names, sorted(history_for), strict=True))
+            wanted = ", ".join(f":{n}" for n in names) or "NULL"
+            sql += f" WHERE x.newest = 1 OR x.kr_id IN ({wanted})"
+        if cursor.dialect == "postgres":
+            sql = re.sub(r":(\w+)", r"%(\1)s", sql)
+        cursor.raw.execute(sql, params)
+        return [dict(row) for row in cursor.raw.fetchall()]
+
+    def measurements(self, cursor: Cursor, *, as_of: int | None = None) -> list[dict[str, Any]]:
+        where, params = ("WHERE recorded_at <= %s", (as_of,)) if as_of else ("", ())
+        return cursor.execute(
+            f"SELECT * FROM {self.t('measurements')} {where} ORDER BY effective_at, position",
+            params,
+        ).fetchall()
+
+    def docs_of_kind(self, cursor: Cursor, kind: str) -> list[Doc]:
+        rows = cursor.execute(
+            f"SELECT doc FROM {self.t('nodes')} WHERE kind = %s", (kind,)
+        ).fetchall()
+        return [json.loads(row["doc"]) for row in rows]
+
+    def versions_of(self, cursor: Cursor, cycle_id: str, kind: str) -> list[dict[str, Any]]:
+        return cursor.execute(
+            f"SELECT id, version, position, recorded_at, effective_at, doc "
+            f"FROM {self.t('versions')} WHERE cycle_id = %s AND kind = %s "
+            "ORDER BY position",
+            (cycle_id, kind),
+        ).fetchall()

@@ -1,0 +1,123 @@
+"""Where read models live: tables next to the ledger's (the same SQLite file or
+PostgreSQL schema; an in-memory SQLite database for an in-memory ledger), written in
+transactions that also record each view's tracking position, through the
+``eventsourcing`` library's tracking recorders (``_insert_tracking``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+from uuid import uuid4
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+
+from ledger.application import Ledger
+
+
+class Cursor:
+    """One transaction's cursor, speaking ``%s`` placeholders on both dialects."""
+
+    def __init__(self, raw: Any, dialect: str) -> None:
+        self.raw = raw
+        self.dialect = dialect
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("%s", "?") if self.dialect == "sqlite" else sql
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
+        self.raw.execute(self._sql(sql), params)
+        return self
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self.raw.executemany(self._sql(sql), rows)
+
+    def fetchall(self) -> list[dict[str, Any]]:
+        return [dict(row) for row in self.raw.fetchall()]
+
+    def fetchmany(self, size: int) -> list[dict[str, Any]]:
+        raw = getattr(self.raw, "sqlite_cursor", self.raw)
+        return [dict(row) for row in raw.fetchmany(size)]
+
+    def fetchone(self) -> dict[str, Any] | None:
+        row = self.raw.fetchone()
+        return None if row is None else dict(row)
+
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Append many rows fast: COPY on PostgreSQL, one prepared INSERT on SQLite."""
+        if not rows:
+            return
+        if self.dialect == "postgres":
+            with self.raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join("?" * len(columns))
+            self.raw.executemany(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
+            )
+
+
+class ReadStore:
+    def __init__(self, ledger: Ledger) -> None:
+        datastore = getattr(ledger.recorder, "datastore", None)
+        if isinstance(datastore, PostgresDatastore):
+            self.dialect = "postgres"
+            self.datastore: Any = datastore
+            self.tracking = PostgresTrackingRecorder(
+                datastore, tracking_table_name="okrviews_tracking"
+            )
+        else:
+            self.dialect = "sqlite"
+            if isinstance(datastore, SQLiteDatastore):
+                self.datastore = datastore
+            else:  # an in-memory ledger keeps its read models in memory too
+                self.datastore = SQLiteDatastore(
+                    f"file:okr-views-{uuid4().hex}?mode=memory&cache=shared"
+                )
+                self._owns_datastore = True
+            self.tracking = SQLiteTrackingRecorder(self.datastore)
+        self.tracking.create_table()
+        with self.transaction() as cursor:
+            cursor.execute(
+                "CREATE TABLE IF NOT EXISTS rm_generations "
+                "(view TEXT PRIMARY KEY, generation INTEGER NOT NULL)"
+            )
+
+    @contextmanager
+    def transaction(self, *, commit: bool = True) -> Iterator[Cursor]:
+        with self.datastore.transaction(commit=commit) as raw:
+            yield Cursor(raw, self.dialect)
+
+    def position(self, tracking_name: str) -> int:
+        return self.tracking.max_tracking_id(tracking_name) or 0
+
+    def track(self, cursor: Cursor, tracking_name: str, position: int) -> None:
+        """Record, in the view's own transaction, how far the view has read. It refuses
+        to go backwards or stand still, so a batch is never applied twice."""
+        self.tracking._insert_tracking(cursor.raw, Tracking(tracking_name, position))
+
+    def live_generation(self, view: str, cursor: Cursor | None = None) -> int | None:
+        sql = "SELECT generation FROM rm_generations WHERE view = %s"
+        if cursor is not None:
+            row = cursor.execute(sql, (view,)).fetchone()
+        else:
+            with self.transaction(commit=False) as c:
+                row = c.execute(sql, (view,)).fetchone()
+        return None if row is None else int(row["generation"])
+
+    def set_generation(self, cursor: Cursor, view: str, generation: int) -> None:
+        cursor.execute(
+            "INSERT INTO rm_generations (view, generation) VALUES (%s, %s) "
+            "ON CONFLICT (view) DO UPDATE SET generation = excluded.generation",
+            (view, generation),
+        )
+
+    def close(self) -> None:
+        if getattr(self, "_owns_datastore", False):
+            self.datastore.close()

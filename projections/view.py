@@ -1,0 +1,78 @@
+"""What every read model has: its tables (one generation of them), how to apply a batch
+of events to them, and a fingerprint to compare two builds of the same view."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, ClassVar
+
+from projections.records import Record
+from projections.store import Cursor
+
+
+def scope_of(record: Record) -> tuple[str | None, str | None]:
+    """The (cycle, team) an aggregate belongs to, from its creation event."""
+    data = record.data
+    if record.aggregate_type == "Team":
+        return None, record.aggregate_id
+    if record.aggregate_type == "Cycle":
+        return record.aggregate_id, None
+    if record.aggregate_type == "Dependency":
+        return data.get("cycle_id"), data.get("from_team_id")
+    return data.get("cycle_id"), data.get("team_id")
+
+
+class View:
+    name: ClassVar[str]
+    tables: ClassVar[dict[str, tuple[str, str]]]
+    """logical name → (column definitions, primary key columns for ordering)"""
+    indexes: ClassVar[list[tuple[str, str]]] = []
+    """(logical table, indexed columns)"""
+
+    def __init__(self, generation: int = 1) -> None:
+        self.generation = generation
+
+    @property
+    def tracking_name(self) -> str:
+        return f"{self.name}@g{self.generation}"
+
+    def t(self, logical: str) -> str:
+        return f"rm_{self.name}_{logical}_g{self.generation}"
+
+    def create(self, cursor: Cursor) -> None:
+        for logical, (columns, _) in self.tables.items():
+            cursor.execute(f"CREATE TABLE IF NOT EXISTS {self.t(logical)} ({columns})")
+        for number, (logical, columns) in enumerate(self.indexes):
+            cursor.execute(
+                f"CREATE INDEX IF NOT EXISTS {self.t(logical)}_i{number} "
+                f"ON {self.t(logical)} ({columns})"
+            )
+
+    def drop(self, cursor: Cursor) -> None:
+        for logical in self.tables:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.t(logical)}")
+
+    def apply(self, cursor: Cursor, records: list[Record]) -> None:
+        raise NotImplementedError
+
+    def forget(self) -> None:
+        """Drop in-memory caches (after a failed batch); they reload from the tables."""
+
+    def fingerprint(self, cursor: Cursor) -> str:
+        """SHA-256 over every row of every table, in key order."""
+        digest = hashlib.sha256()
+        for logical, (_, order) in sorted(self.tables.items()):
+            cursor.execute(f"SELECT * FROM {self.t(logical)} ORDER BY {order}")
+            while rows := cursor.fetchmany(5000):
+                for row in rows:
+                    digest.update(json.dumps(list(row.values()), default=str).encode())
+        return digest.hexdigest()
+
+    def count(self, cursor: Cursor, logical: str) -> int:
+        row = cursor.execute(f"SELECT count(*) AS n FROM {self.t(logical)}").fetchone()
+        return int(row["n"]) if row else 0
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)

@@ -1,0 +1,246 @@
+"""The read models over HTTP: cycles, the OKR tree (now, or as of an instant), the KPI
+board, the alignment graph, the audit trail (with exports), priority history, diffs and
+retrospectives (with re-scoring and charts)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from flask import Response, current_app, stream_with_context
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+from marshmallow.validate import OneOf, Range
+
+from ledger.meta import utc_now
+from projections.audit import audit_row
+from projections.records import micros
+from projections.service import ReadModels, ViewBehind
+from projections.state import EFFECTIVE, RECORDED
+from web.auth import current_principal
+from web.errors import ApiErrorSchema, error_response
+
+blp = Blueprint(
+    "read-models", __name__, url_prefix="/api/v1", description="Read models built from the log"
+)
+
+
+def read_models() -> ReadModels:
+    models: ReadModels = current_app.extensions["okr_ledger"].read_models
+    models.refresh()
+    return models
+
+
+def now_micros() -> int:
+    return micros(utc_now().isoformat())
+
+
+def to_micros(value: Any) -> int | None:
+    return None if value is None else micros(value.isoformat())
+
+
+class FreshnessSchema(Schema):
+    min_position = fields.Integer(
+        validate=Range(min=0),
+        metadata={
+            "description": "wait (up to 5 s) until the read model has reached this "
+            "log position, as returned by a command; 503 if it has not"
+        },
+    )
+
+
+class OkrQuerySchema(FreshnessSchema):
+    team = fields.String(metadata={"description": "a team id or key"})
+    as_of = fields.AwareDateTime(metadata={"description": "the OKR set at this instant"})
+    time = fields.String(
+        validate=OneOf((RECORDED, EFFECTIVE)),
+        load_default=RECORDED,
+        metadata={
+            "description": "recorded: as the ledger knew it then; "
+            "effective: as it was true then, corrections applied"
+        },
+    )
+
+
+class DiffQuerySchema(FreshnessSchema):
+    start = fields.AwareDateTime(required=True, data_key="from")
+    end = fields.AwareDateTime(required=True, data_key="to")
+
+
+class AuditQuerySchema(FreshnessSchema):
+    cycle = fields.String(metadata={"description": "a cycle id or key"})
+    team = fields.String(metadata={"description": "a team id or key"})
+    aggregate = fields.UUID()
+    actor = fields.String()
+    type = fields.String(
+        metadata={
+            "description": "an aggregate type (KeyResult) or an event type (KeyResult.CheckedIn)"
+        }
+    )
+    decision = fields.UUID()
+    correlation = fields.UUID()
+    start = fields.AwareDateTime(data_key="from")
+    end = fields.AwareDateTime(data_key="to")
+    time = fields.String(validate=OneOf((RECORDED, EFFECTIVE)), load_default=RECORDED)
+    cursor = fields.Integer(
+        validate=Range(min=0),
+        load_default=0,
+        metadata={"description": "the next_cursor of the previous page"},
+    )
+    limit = fields.Integer(validate=Range(min=1, max=1000), load_default=100)
+    format = fields.String(
+        validate=OneOf(("json", "csv", "jsonl")),
+        load_default="json",
+        metadata={"description": "csv and jsonl export every match"},
+    )
+
+
+def guarded(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Authenticate, honour min_position, and say how fresh the answer is."""
+
+    def wrapper(query: dict[str, Any], **path: Any) -> Any:
+        current_principal()
+        models = read_models()
+        try:
+            reached = models.wait_for(query.get("min_position"))
+        except ViewBehind as behind:
+            return error_response(
+                503,
+                "view_behind",
+                str(behind),
+                {"min_position": [str(behind)]},
+                {"Retry-After": "1", "X-View-Position": str(behind.reached)},
+                position=behind.reached,
+            )
+        result = view(models, query, **path)
+        if result is None:
+            return error_response(404, "not_found", "no such cycle (at that instant)")
+        if isinstance(result, Response):
+            result.headers["X-View-Position"] = str(reached)
+            return result
+        return result, 200, {"X-View-Position": str(reached)}
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return wrapper
+
+
+def route(rule: str, query: type[Schema], operation: str) -> Callable[..., Any]:
+    def register(view: Callable[..., Any]) -> Callable[..., Any]:
+        decorated: Any = blp.response(200)(guarded(view))
+        for code in (400, 401, 404, 422, 503):
+            decorated = blp.alt_response(code, schema=ApiErrorSchema)(decorated)
+        decorated = blp.arguments(query(), location="query")(decorated)
+        decorated = blp.doc(operationId=operation)(decorated)
+        blp.route(rule, methods=["GET"], endpoint=operation)(decorated)
+        return view
+
+    return register
+
+
+@route("/cycles", FreshnessSchema, "listCycles")
+def cycles(models: ReadModels, query: dict[str, Any]) -> Any:
+    """Every cycle, with its dates and status."""
+    return {"cycles": models.cycles()}
+
+
+@route("/cycles/<cycle>/okrs", OkrQuerySchema, "getCycleOkrs")
+def okrs(models: ReadModels, query: dict[str, Any], cycle: str) -> Any:
+    """The OKR tree of a cycle: strategic choice → objective → key results → initiatives,
+    with ranks, latest values, scores, confidence, staleness and quality advice; now, or
+    as of an instant (recorded or effective time)."""
+    return models.okrs(
+        cycle,
+        now=now_micros(),
+        team=query.get("team"),
+        as_of=to_micros(query.get("as_of")),
+        mode=query["time"],
+    )
+
+
+@route("/cycles/<cycle>/alignment", FreshnessSchema, "getCycleAlignment")
+def alignment(models: ReadModels, query: dict[str, Any], cycle: str) -> Any:
+    """The alignment graph of a cycle, with its orphan objectives."""
+    return models.alignment(cycle)
+
+
+@route("/cycles/<cycle>/priorities/history", FreshnessSchema, "getPriorityHistory")
+def priorities_history(models: ReadModels, query: dict[str, Any], cycle: str) -> Any:
+    """Per team, each ranking in force: when it started, who set it, why, which decision."""
+    history = models.priority_history(cycle)
+    return None if history is None else {"cycle": cycle, "teams": history}
+
+
+@route("/cycles/<cycle>/diff", DiffQuerySchema, "getCycleDiff")
+def cycle_diff(models: ReadModels, query: dict[str, Any], cycle: str) -> Any:
+    """Named changes between two instants (recorded time), each with who, when, why and
+    decision, and the field changes that turn the earlier OKR set into the later."""
+    start, end = to_micros(query["start"]), to_micros(query["end"])
+    if start is None or end is None or end < start:
+        return error_response(
+            422,
+            "validation_failed",
+            "to must not be before from",
+            {"to": ["must not be before from"]},
+        )
+    changes = models.diff(cycle, start, end)
+    if changes is None:
+        return None
+    return {
+        "cycle": cycle,
+        "from": query["start"].isoformat(),
+        "to": query["end"].isoformat(),
+        "changes": changes,
+    }
+
+
+@route("/kpis/health", FreshnessSchema, "getKpiBoard")
+def kpi_health(models: ReadModels, query: dict[str, Any]) -> Any:
+    """The KPI health board: every KPI's latest value and health."""
+    return {"kpis": models.kpis()}
+
+
+@route("/audit", AuditQuerySchema, "getAuditTrail")
+def audit(models: ReadModels, query: dict[str, Any]) -> Any:
+    """Every event flattened, filtered, a page at a time (or exported whole as CSV or
+    JSON lines). Auditors and admins see reasons, payloads and correlation ids."""
+    full = current_principal().can_audit
+    filters = {
+        k: (str(v) if k in ("aggregate", "decision", "correlation") else v)
+        for k, v in query.items()
+    }
+    filters["from"], filters["to"] = to_micros(query.get("start")), to_micros(query.get("end"))
+    if query["format"] != "json":
+        rows = (audit_row(r, full=full) for r in models.all_audit_rows(filters))
+        return export(rows, query["format"])
+    rows = models.audit_rows(filters, after=query["cursor"], limit=query["limit"])
+    page = [audit_row(r, full=full) for r in rows]
+    next_cursor = page[-1]["position"] if len(page) == query["limit"] else None
+    return {"events": page, "next_cursor": next_cursor, "full_detail": full}
+
+
+def export(rows: Iterator[dict[str, Any]], kind: str) -> Response:
+    def lines() -> Iterator[str]:
+        if kind == "jsonl":
+            for row in rows:
+                yield json.dumps(row) + "\n"
+            return
+        buffer = io.StringIO()
+        writer: csv.DictWriter[str] | None = None
+        for row in rows:
+            flat = {k: json.dumps(v) if isinstance(v, (dict, list)) else v for k, v in row.items()}
+            if writer is None:
+                writer = csv.DictWriter(buffer, fieldnames=list(flat))
+                writer.writeheader()
+            writer.writerow(flat)
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+
+    mimetype = "text/csv" if kind == "csv" else "application/x-ndjson"
+    response = Response(stream_with_context(lines()), mimetype=mimetype)
+    response.headers["Content-Disposition"] = f"attachment; filename=audit.{kind}"
+    return response
