@@ -37,7 +37,8 @@ def rebuild(
         keeping.catch_up(until=target)
         events += building.catch_up(until=target)
         with store.transaction() as cursor:
-            if store.position(live.tracking_name) != store.position(fresh.tracking_name):
+            positions = {store.position_in(cursor, v.tracking_name) for v in (live, fresh)}
+            if len(positions) > 1:
                 continue  # the live view moved on meanwhile: catch up again
             identical = live.fingerprint(cursor) == fresh.fingerprint(cursor)
             if swap:

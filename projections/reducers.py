@@ -9,6 +9,7 @@ aggregates): check-ins and KPI measurements are kept in their own tables instead
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -44,7 +45,7 @@ def on(*event_types: str) -> Callable[[Reducer], Reducer]:
 def copy_fields(*names: str) -> Reducer:
     def reduce(doc: Doc, r: Record) -> None:
         for name in names:
-            doc[name] = r.data[name]
+            doc[name] = copy.deepcopy(r.data[name])  # documents never share the event's lists
 
     return reduce
 
@@ -58,7 +59,7 @@ def set_status(status: str) -> Reducer:
 
 def create(doc: Doc, r: Record) -> None:
     """Any creation event: its fields become the document."""
-    doc.update(r.data)
+    doc.update(copy.deepcopy(r.data))
 
 
 # -- strategy, teams, cycles -----------------------------------------------------------
@@ -149,7 +150,7 @@ on("Objective.Dropped", "KeyResult.Dropped")(set_status("dropped"))
 @on("Objective.Reflected")
 def _reflected(doc: Doc, r: Record) -> None:
     doc["status"] = "closed"
-    doc["reflection"] = dict(r.data)
+    doc["reflection"] = copy.deepcopy(r.data)
 
 
 # -- key results -----------------------------------------------------------------------
@@ -193,7 +194,7 @@ on("Initiative.Completed")(set_status("completed"))
 
 @on("Initiative.Prioritised")
 def _prioritised(doc: Doc, r: Record) -> None:
-    doc["priority"] = dict(r.data)
+    doc["priority"] = copy.deepcopy(r.data)
 
 
 @on("Initiative.ResourcesAllocated", "Initiative.ResourcesReallocated")

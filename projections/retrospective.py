@@ -84,7 +84,6 @@ class _Context:
         self, snapshot: Snapshot, records: list[Record], policy: ScoringPolicy, until: int
     ) -> None:
         self.snapshot = snapshot
-        self.policy = policy
         self.until = until
         self.objectives = _ordered_objectives(snapshot)
         self.key_results = _ordered_key_results(snapshot, self.objectives)
@@ -127,14 +126,13 @@ def _ordered_objectives(snapshot: Snapshot) -> list[Doc]:
 
 def _ordered_key_results(snapshot: Snapshot, objectives: list[Doc]) -> list[Doc]:
     """Each objective's key results in the order they were added, then any others."""
-    in_cycle = {d["id"]: d for d in snapshot.in_cycle("key_result")}
-    ordered = [
-        in_cycle.pop(kr_id)
-        for objective in objectives
-        for kr_id in objective["key_result_ids"]
-        if kr_id in in_cycle
-    ]
-    return ordered + sorted(in_cycle.values(), key=lambda d: d["statement"])
+    left = {d["id"]: d for d in snapshot.in_cycle("key_result")}
+    ordered = []
+    for objective in objectives:
+        for kr_id in objective["key_result_ids"]:
+            if kr_id in left:
+                ordered.append(left.pop(kr_id))
+    return ordered + sorted(left.values(), key=lambda d: d["statement"])
 
 
 def team_ref(snapshot: Snapshot, team_id: str | None) -> dict[str, Any]:

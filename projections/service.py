@@ -13,10 +13,12 @@ from ledger.cycle import Cycle
 from ledger.scoring import DEFAULT_POLICY, ScoringPolicy
 from ledger.team import Team
 from projections.audit import AuditView
+from projections.chart import key_result_chart
 from projections.diff import diff
 from projections.follower import Follower
 from projections.history import priority_history
 from projections.okrs import alignment_graph, kpi_board, okr_tree
+from projections.retrospective import retrospective
 from projections.snapshot import Snapshot, load_snapshot
 from projections.state import RECORDED, StateView
 from projections.store import Cursor, ReadStore
@@ -194,6 +196,30 @@ class ReadModels:
             ).fetchall()
         decisions = {d["id"]: d for d in later.of_type("decision")}
         return diff(first, rows, decisions)
+
+    def retrospective(
+        self, cycle: str, *, now: int, policy: ScoringPolicy = DEFAULT_POLICY
+    ) -> Any:
+        cycle_id = resolve(cycle, Cycle)
+        with self.reading() as cursor:
+            snapshot = self.snapshot(cursor, cycle_id, full_history=True)
+            if snapshot is None:
+                return None
+            rows = cursor.execute(
+                f"SELECT * FROM {self.audit.t('events')} WHERE cycle_id = %s ORDER BY position",
+                (cycle_id,),
+            ).fetchall()
+        return retrospective(snapshot, rows, policy=policy, now=now)
+
+    def chart(self, cycle: str, key_result: str) -> str | None:
+        with self.reading() as cursor:
+            snapshot = self.snapshot(cursor, cycle, full_history=True)
+        if snapshot is None:
+            return None
+        try:
+            return key_result_chart(snapshot, key_result)
+        except KeyError:
+            return None
 
     def audit_rows(
         self, filters: dict[str, Any], *, after: int = 0, limit: int | None = 100

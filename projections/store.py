@@ -97,6 +97,18 @@ class ReadStore:
     def position(self, tracking_name: str) -> int:
         return self.tracking.max_tracking_id(tracking_name) or 0
 
+    def position_in(self, cursor: Cursor, tracking_name: str) -> int:
+        """The tracking position, read inside an open transaction."""
+        if self.dialect == "postgres":
+            table = f'"{self.datastore.schema}"."{self.tracking.tracking_table_name}"'
+        else:
+            table = "tracking"
+        row = cursor.execute(
+            f"SELECT MAX(notification_id) AS position FROM {table} WHERE application_name = %s",
+            (tracking_name,),
+        ).fetchone()
+        return int(row["position"] or 0) if row else 0
+
     def track(self, cursor: Cursor, tracking_name: str, position: int) -> None:
         """Record, in the view's own transaction, how far the view has read. It refuses
         to go backwards or stand still, so a batch is never applied twice."""

@@ -18,6 +18,7 @@ from marshmallow.validate import OneOf, Range
 from ledger.meta import utc_now
 from projections.audit import audit_row
 from projections.records import micros
+from projections.retrospective import policy_from, retrospective_csv
 from projections.service import ReadModels, ViewBehind
 from projections.state import EFFECTIVE, RECORDED
 from web.auth import current_principal
@@ -195,6 +196,62 @@ def cycle_diff(models: ReadModels, query: dict[str, Any], cycle: str) -> Any:
         "to": query["end"].isoformat(),
         "changes": changes,
     }
+
+
+class RetrospectiveQuerySchema(FreshnessSchema):
+    format = fields.String(validate=OneOf(("json", "csv")), load_default="json")
+    band_mode = fields.String(
+        validate=OneOf(("time_in_band", "last_value")),
+        metadata={"description": "re-score: how band results score"},
+    )
+    par_committed = fields.String(
+        metadata={
+            "description": "re-score: the progress that earns full marks for "
+            "committed results, in (0, 1]"
+        }
+    )
+    par_stretch = fields.String(metadata={"description": "likewise for stretch results"})
+    par_experimental = fields.String(metadata={"description": "likewise for experimental"})
+    use_overrides = fields.String(metadata={"description": "re-score: true or false"})
+    milestone_grace_days = fields.String(metadata={"description": "re-score: 0 to 60"})
+
+
+@route("/cycles/<cycle>/retrospective", RetrospectiveQuerySchema, "getRetrospective")
+def cycle_retrospective(models: ReadModels, query: dict[str, Any], cycle: str) -> Any:
+    """The end-of-cycle review: final scores (computed and overridden), committed vs
+    aspirational outcomes, target changes, drops, reprioritisations and their decisions,
+    check-in rhythm, confidence trajectories, time series and miss causes; as JSON or
+    CSV. Scoring parameters re-score it under another policy (nothing is written)."""
+    params = {k: str(v) for k, v in query.items() if k not in ("format", "min_position")}
+    try:
+        policy = policy_from(params)
+    except ValueError as error:
+        name = str(error).partition(":")[0]
+        return error_response(422, "validation_failed", str(error), {name: [str(error)]})
+    report = models.retrospective(cycle, now=now_micros(), policy=policy)
+    if report is None:
+        return None
+    for kr in report["key_results"]:
+        kr["chart"] = f"/api/v1/cycles/{cycle}/retrospective/key-results/{kr['id']}/chart.svg"
+    if query["format"] == "csv":
+        response = Response(retrospective_csv(report), mimetype="text/csv")
+        filename = f"retrospective-{cycle}.csv"
+        response.headers["Content-Disposition"] = f"attachment; filename={filename}"
+        return response
+    return report
+
+
+@route(
+    "/cycles/<cycle>/retrospective/key-results/<key_result>/chart.svg",
+    FreshnessSchema,
+    "getKeyResultChart",
+)
+def key_result_chart(
+    models: ReadModels, query: dict[str, Any], cycle: str, key_result: str
+) -> Any:
+    """A key result's progress against the straight line from baseline to target (SVG)."""
+    svg = models.chart(cycle, key_result)
+    return None if svg is None else Response(svg, mimetype="image/svg+xml")
 
 
 @route("/kpis/health", FreshnessSchema, "getKpiBoard")
