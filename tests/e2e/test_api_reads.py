@@ -89,6 +89,8 @@ def test_every_read_route_of_the_app_is_covered(app: Any) -> None:
         f"{API}/cycles/<cycle>/alignment",
         f"{API}/cycles/<cycle>/priorities/history",
         f"{API}/cycles/<cycle>/diff",
+        f"{API}/cycles/<cycle>/retrospective",
+        f"{API}/cycles/<cycle>/retrospective/key-results/<key_result>/chart.svg",
         f"{API}/kpis/health",
         f"{API}/audit",
     }
