@@ -82,10 +82,13 @@ class KeyResultFacts:
             weight=Decimal(str(doc["weight"])),
             override=override_of(doc.get("override")),
             status=doc["status"],
-            check_ins=sorted(
-                (check_in_of(row) for row in check_ins),
-                key=lambda c: (c.effective_at, c.recorded_at),
-            ),
+            check_ins=[
+                check_in_of(row)
+                for row in sorted(
+                    check_ins,
+                    key=lambda r: (r["effective_at"], r["recorded_at"], r.get("position", 0)),
+                )
+            ],
         )
 
     @property

@@ -83,10 +83,11 @@ class Follower:
                     self.before_commit(view, fresh)
                 self.store.track(cursor, view.tracking_name, fresh[-1].position)
         except IntegrityError:
-            # Another follower applied this batch first: forget and re-read.
             view.forget()
             self._positions.pop(view.tracking_name, None)
-            return 0
+            if self.position(view) > seen:
+                return 0  # another follower applied this batch first
+            raise
         except BaseException:
             view.forget()
             self._positions.pop(view.tracking_name, None)

@@ -34,11 +34,14 @@ def rebuild(
     keeping = Follower(ledger, store, [live], batch_size=models.batch_size)
     while True:
         target = max(building.position(fresh), keeping.position(live))
-        keeping.catch_up(until=target)
-        events += building.catch_up(until=target)
+        moved = keeping.catch_up(until=target)
+        built = building.catch_up(until=target)
+        events += built
         with store.transaction() as cursor:
             positions = {store.position_in(cursor, v.tracking_name) for v in (live, fresh)}
             if len(positions) > 1:
+                if not (moved or built):
+                    raise RuntimeError(f"the {name} views cannot reach one position: {positions}")
                 continue  # the live view moved on meanwhile: catch up again
             identical = live.fingerprint(cursor) == fresh.fingerprint(cursor)
             if swap:

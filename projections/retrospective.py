@@ -20,6 +20,7 @@ from typing import Any
 from ledger.key_result import CLASSIFICATIONS
 from ledger.objective import MISS_CAUSES
 from ledger.scoring import DEFAULT_POLICY, KeyResultScore, ScoringPolicy, weighted_mean
+from projections.cells import spreadsheet_cell
 from projections.diff import record_of
 from projections.facts import number
 from projections.okrs import DAY, cycle_json, plain, ranks, reference_time, start_of
@@ -407,7 +408,6 @@ CSV_HEADER = (
     "rhythm_share", "periods", "periods_with_check_in", "latest_value", "latest_confidence",
     "target_changes", "eased",
 )  # fmt: skip
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def retrospective_csv(report: dict[str, Any]) -> str:
@@ -417,7 +417,7 @@ def retrospective_csv(report: dict[str, Any]) -> str:
     writer = csv.writer(out)
     writer.writerow(CSV_HEADER)
     for kr in report["key_results"]:
-        writer.writerow([_cell(v) for v in _csv_row(report, kr, objectives)])
+        writer.writerow([spreadsheet_cell(v) for v in _csv_row(report, kr, objectives)])
     return out.getvalue()
 
 
@@ -432,15 +432,6 @@ def _csv_row(report: dict[str, Any], kr: dict[str, Any], objectives: dict[str, s
         latest.get("confidence"), len(kr["target_changes"]),
         sum(1 for change in kr["target_changes"] if change["eased"]),
     ]  # fmt: skip
-
-
-def _cell(value: Any) -> Any:
-    """None as an empty cell; text a spreadsheet would run as a formula, quoted."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 # -- policy from query parameters --------------------------------------------------------

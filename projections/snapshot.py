@@ -14,6 +14,13 @@ from projections.state import RECORDED, StateView
 from projections.store import Cursor
 
 FULL_HISTORY_KINDS = ("band", "milestone")
+
+
+def ordering(row: dict[str, Any]) -> tuple[int, int, int]:
+    """Check-ins in effective-time order; ties go to the later one in the log."""
+    return row["effective_at"], row["recorded_at"], row["position"]
+
+
 """Key results scored from every check-in; the others need only the latest."""
 
 
@@ -37,7 +44,7 @@ class Snapshot:
 
     def latest(self, kr_id: str) -> dict[str, Any] | None:
         rows = self.check_ins.get(kr_id)
-        return max(rows, key=lambda r: (r["effective_at"], r["recorded_at"])) if rows else None
+        return max(rows, key=ordering) if rows else None
 
     def name_of(self, ident: str | None) -> str | None:
         doc = self.docs.get(ident or "")

@@ -209,7 +209,7 @@ class StateView(View):
             known, superseded_by = " AND c.effective_at <= :t", ""
         sql = (
             "SELECT * FROM (SELECT c.*, ROW_NUMBER() OVER (PARTITION BY c.kr_id "
-            "ORDER BY c.effective_at DESC, c.recorded_at DESC) AS newest "
+            "ORDER BY c.effective_at DESC, c.recorded_at DESC, c.position DESC) AS newest "
             f"FROM {t} c WHERE c.cycle_id = :cycle{known} AND NOT EXISTS ("
             f"SELECT 1 FROM {t} s WHERE s.supersedes = c.check_in_id{superseded_by})) x"
         )

@@ -92,7 +92,10 @@ class ReadStore:
     @contextmanager
     def transaction(self, *, commit: bool = True) -> Iterator[Cursor]:
         with self.datastore.transaction(commit=commit) as raw:
-            yield Cursor(raw, self.dialect)
+            cursor = Cursor(raw, self.dialect)
+            if self.dialect == "postgres":  # the views live in the ledger's own schema
+                cursor.execute(f'SET LOCAL search_path TO "{self.datastore.schema}"')
+            yield cursor
 
     def position(self, tracking_name: str) -> int:
         return self.tracking.max_tracking_id(tracking_name) or 0

@@ -17,6 +17,7 @@ from marshmallow.validate import OneOf, Range
 
 from ledger.meta import utc_now
 from projections.audit import audit_row
+from projections.cells import spreadsheet_cell
 from projections.records import micros
 from projections.retrospective import policy_from, retrospective_csv
 from projections.service import ReadModels, ViewBehind
@@ -288,7 +289,10 @@ def export(rows: Iterator[dict[str, Any]], kind: str) -> Response:
         buffer = io.StringIO()
         writer: csv.DictWriter[str] | None = None
         for row in rows:
-            flat = {k: json.dumps(v) if isinstance(v, (dict, list)) else v for k, v in row.items()}
+            flat = {
+                k: spreadsheet_cell(json.dumps(v) if isinstance(v, (dict, list)) else v)
+                for k, v in row.items()
+            }
             if writer is None:
                 writer = csv.DictWriter(buffer, fieldnames=list(flat))
                 writer.writeheader()

@@ -1,0 +1,182 @@
+"""Build the main read models (audit trail and state) over a large generated ledger on
+PostgreSQL, next to a raw batched read-and-upsert loop over the same events measured in
+the same run; then the p50/p95 latency of the as-of and diff routes on that data.
+
+Run: ``python -m bench.projections [--cycles 40] [--teams 160]`` (about a million events;
+the generated ledger stays in its own schema unless ``--drop``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import statistics
+import time
+from datetime import timedelta
+from uuid import uuid4
+
+import psycopg
+
+from bench.generate import generate
+from commands import messages as m
+from commands.principals import Principal
+from ledger.principal import token_hash
+from okr_ledger.bootstrap import bootstrap
+from okr_ledger.config import Settings
+from projections.records import iso
+from web import create_app
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def raw_loop(dsn: str, schema: str, batch: int) -> tuple[int, float]:
+    """Read the log in batches, decode each event's JSON and upsert one row per
+    aggregate, with a tracking row, one transaction per batch: the floor any
+    projection built on this log and database pays."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"SET search_path TO {schema}")
+        conn.execute(
+            "CREATE TABLE raw_view (id uuid PRIMARY KEY, version int, position bigint, state text)"
+        )
+        conn.execute("CREATE TABLE raw_tracking (name text PRIMARY KEY, position bigint)")
+        conn.autocommit = False
+        after, started, count = 0, time.perf_counter(), 0
+        while True:
+            rows = conn.execute(
+                "SELECT notification_id, originator_id, originator_version, state "
+                "FROM okrledger_events WHERE notification_id > %s "
+                "ORDER BY notification_id LIMIT %s",
+                (after, batch),
+            ).fetchall()
+            if not rows:
+                break
+            upserts = {}
+            for position, ident, version, state in rows:
+                json.loads(bytes(state))
+                upserts[ident] = (ident, version, position, bytes(state).decode())
+            with conn.cursor() as cursor:
+                cursor.executemany(
+                    "INSERT INTO raw_view VALUES (%s, %s, %s, %s) ON CONFLICT (id) DO UPDATE "
+                    "SET version = excluded.version, position = excluded.position, "
+                    "state = excluded.state",
+                    list(upserts.values()),
+                )
+                cursor.execute(
+                    "INSERT INTO raw_tracking VALUES ('raw', %s) ON CONFLICT (name) "
+                    "DO UPDATE SET position = excluded.position",
+                    (rows[-1][0],),
+                )
+            conn.commit()
+            after = rows[-1][0]
+            count += len(rows)
+        return count, time.perf_counter() - started
+
+
+def latencies(services: object, cycles: int, samples: int) -> dict[str, list[float]]:
+    services.bus.handle(  # type: ignore[attr-defined]
+        m.AddPrincipal(name="bench-reader", role="admin", token_hash=token_hash("bench")),
+        Principal("bench", "admin"),
+    )
+    services.read_models.catch_up()  # type: ignore[attr-defined]
+    client = create_app({"SERVICES": services}).test_client()
+    headers = {"Authorization": "Bearer bench"}
+    rng = random.Random(3)
+    found: dict[str, list[float]] = {"as_of": [], "as_of_effective": [], "diff": []}
+    from datetime import UTC, datetime
+
+    from bench.generate import WEEK
+
+    for _ in range(samples):
+        number = rng.randrange(cycles)
+        start = datetime(2017, 1, 2, tzinfo=UTC) + timedelta(weeks=13 * number)
+        moment = start + WEEK * rng.randrange(1, 13)
+        key = f"c{number}"
+        for name, url in (
+            ("as_of", f"/api/v1/cycles/{key}/okrs?as_of={moment.isoformat()}"),
+            (
+                "as_of_effective",
+                f"/api/v1/cycles/{key}/okrs?as_of={moment.isoformat()}&time=effective",
+            ),
+            (
+                "diff",
+                f"/api/v1/cycles/{key}/diff?from={(moment - WEEK).isoformat()}"
+                f"&to={moment.isoformat()}",
+            ),
+        ):
+            began = time.perf_counter()
+            response = client.get(url.replace("+", "%2B"), headers=headers)
+            found[name].append((time.perf_counter() - began) * 1000)
+            assert response.status_code == 200, response.get_json()
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cycles", type=int, default=40)
+    parser.add_argument("--teams", type=int, default=160)
+    parser.add_argument("--batch", type=int, default=5000)
+    parser.add_argument("--samples", type=int, default=100)
+    parser.add_argument("--drop", action="store_true", help="drop the schema afterwards")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get(
+            "OKR_LEDGER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+        ),
+    )
+    args = parser.parse_args()
+    dsn = psycopg.conninfo.make_conninfo(**psycopg.conninfo.conninfo_to_dict(args.postgres_url))
+    schema = f"bench_views_{uuid4().hex[:8]}"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    services = bootstrap(Settings(database_url=f"{args.postgres_url}?schema={schema}"))
+    try:
+        began = time.perf_counter()
+        for written in generate(services.ledger, cycles=args.cycles, teams=args.teams):
+            print(f"\rgenerated {written} events", end="", flush=True)
+        generated = time.perf_counter() - began
+        events = services.ledger.head_position()
+        print(
+            f"\rgenerated {events} events in {generated:.0f} s "
+            f"({events / generated:.0f}/s, chained, through the aggregates)"
+        )
+
+        raw_count, raw_seconds = raw_loop(dsn, schema, args.batch)
+        before = peak_rss_mb()
+        models = services.read_models
+        models.batch_size = args.batch
+        began = time.perf_counter()
+        models.catch_up()
+        seconds = time.perf_counter() - began
+        peak = peak_rss_mb()
+        print(f"\nviews: audit + state over {events} events")
+        print(f"{'loop':<34} {'events/s':>10} {'seconds':>8}")
+        print(f"{'read models (audit + state)':<34} {events / seconds:>10.0f} {seconds:>8.1f}")
+        print(
+            f"{'raw batched read-and-upsert':<34} {raw_count / raw_seconds:>10.0f} "
+            f"{raw_seconds:>8.1f}"
+        )
+        print(
+            f"ratio: {(events / seconds) / (raw_count / raw_seconds):.2f} of the raw loop; "
+            f"peak memory {peak:.0f} MB (process, {before:.0f} MB before the build)"
+        )
+
+        found = latencies(services, args.cycles, args.samples)
+        print(f"\nroute latency over {args.samples} requests each (in-process, PostgreSQL)")
+        for name, values in found.items():
+            q = statistics.quantiles(values, n=20)
+            print(f"{name:<18} p50 {statistics.median(values):6.1f} ms   p95 {q[18]:6.1f} ms")
+        print(f"(first event {iso(0)!r} is the epoch marker; schema {schema})")
+    finally:
+        services.close()
+        if args.drop:
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+if __name__ == "__main__":
+    main()
