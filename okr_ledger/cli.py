@@ -159,10 +159,18 @@ def replay(context: Context, cycle_key: str, until: datetime) -> None:
 @main.command()
 @click.option("--once", is_flag=True, help="Catch up with the log and exit.")
 @click.option("--poll", default=0.2, show_default=True, help="Seconds between polls when idle.")
+@click.option(
+    "--batch-size",
+    default=5000,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="Events per transaction.",
+)
 @pass_context
-def project(context: Context, once: bool, poll: float) -> None:
+def project(context: Context, once: bool, poll: float, batch_size: int) -> None:
     """Keep the read models up to date with the log (Ctrl-C to stop)."""
     models = context.services.read_models
+    models.batch_size = batch_size
     if once:
         applied = models.catch_up()
         click.echo(f"read models at position {models.position()} ({applied} updates)")
