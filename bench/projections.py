@@ -3,7 +3,8 @@ PostgreSQL, next to a raw batched read-and-upsert loop over the same events meas
 the same run; then the p50/p95 latency of the as-of and diff routes on that data.
 
 Run: ``python -m bench.projections [--cycles 40] [--teams 160]`` (about a million events;
-the generated ledger stays in its own schema unless ``--drop``).
+the generated ledger stays in its own schema unless ``--drop``; ``--schema NAME`` runs
+again on a ledger generated before).
 """
 
 from __future__ import annotations
@@ -24,14 +25,24 @@ from bench.generate import generate
 from commands import messages as m
 from commands.principals import Principal
 from ledger.principal import token_hash
-from okr_ledger.bootstrap import bootstrap
+from okr_ledger.bootstrap import Services, bootstrap
 from okr_ledger.config import Settings
-from projections.records import iso
+from projections.rebuild import load_all
+from projections.service import VIEWS, ReadModels
+from projections.view import View
 from web import create_app
 
 
 def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """The largest resident set of this process or of any child it waited for (the
+    views' bulk loads run in children)."""
+    return (
+        max(
+            resource.getrusage(who).ru_maxrss
+            for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+        )
+        / 1024
+    )
 
 
 def raw_loop(dsn: str, schema: str, batch: int) -> tuple[int, float]:
@@ -40,6 +51,7 @@ def raw_loop(dsn: str, schema: str, batch: int) -> tuple[int, float]:
     projection built on this log and database pays."""
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(f"SET search_path TO {schema}")
+        conn.execute("DROP TABLE IF EXISTS raw_view, raw_tracking")
         conn.execute(
             "CREATE TABLE raw_view (id uuid PRIMARY KEY, version int, position bigint, state text)"
         )
@@ -77,16 +89,48 @@ def raw_loop(dsn: str, schema: str, batch: int) -> tuple[int, float]:
         return count, time.perf_counter() - started
 
 
-def latencies(services: object, cycles: int, samples: int) -> dict[str, list[float]]:
+def build_views(models: ReadModels, batch: int, url: str) -> tuple[list[View], float]:
+    """Both views into a fresh generation, as a rebuild builds them (each in a process
+    of its own, a bulk load, then the indexes)."""
+    views: list[View] = [cls(getattr(models, name).generation + 1) for name, cls in VIEWS.items()]
+    with models.store.transaction() as cursor:
+        for view in views:
+            view.drop(cursor)
+            models.store.forget_tracking(cursor, view.tracking_name)
+            view.create(cursor, indexes=False)
+    models.batch_size = batch
+    began = time.perf_counter()
+    load_all(models, views, models.ledger.head_position(), url=url, progress=None)
+    return views, time.perf_counter() - began
+
+
+def swap_in(models: ReadModels, views: list[View]) -> None:
+    with models.store.transaction() as cursor:
+        for view in views:
+            old = getattr(models, view.name)
+            models.store.set_generation(cursor, view.name, view.generation)
+            old.drop(cursor)
+            models.store.forget_tracking(cursor, old.tracking_name)
+    models.refresh()
+
+
+def latencies(services: object, cycles: int, teams: int, samples: int) -> dict[str, list[float]]:
+    name = f"bench-reader-{uuid4().hex[:6]}"
+    token = uuid4().hex
     services.bus.handle(  # type: ignore[attr-defined]
-        m.AddPrincipal(name="bench-reader", role="admin", token_hash=token_hash("bench")),
+        m.AddPrincipal(name=name, role="admin", token_hash=token_hash(token)),
         Principal("bench", "admin"),
     )
     services.read_models.catch_up()  # type: ignore[attr-defined]
     client = create_app({"SERVICES": services}).test_client()
-    headers = {"Authorization": "Bearer bench"}
+    headers = {"Authorization": f"Bearer {token}"}
     rng = random.Random(3)
-    found: dict[str, list[float]] = {"as_of": [], "as_of_effective": [], "diff": []}
+    found: dict[str, list[float]] = {
+        "as_of (one team)": [],
+        "as_of": [],
+        "as_of_effective": [],
+        "diff": [],
+    }
     from datetime import UTC, datetime
 
     from bench.generate import WEEK
@@ -96,7 +140,12 @@ def latencies(services: object, cycles: int, samples: int) -> dict[str, list[flo
         start = datetime(2017, 1, 2, tzinfo=UTC) + timedelta(weeks=13 * number)
         moment = start + WEEK * rng.randrange(1, 13)
         key = f"c{number}"
+        team = f"t{rng.randrange(teams)}"
         for name, url in (
+            (
+                "as_of (one team)",
+                f"/api/v1/cycles/{key}/okrs?as_of={moment.isoformat()}&team={team}",
+            ),
             ("as_of", f"/api/v1/cycles/{key}/okrs?as_of={moment.isoformat()}"),
             (
                 "as_of_effective",
@@ -122,6 +171,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--samples", type=int, default=100)
     parser.add_argument("--drop", action="store_true", help="drop the schema afterwards")
+    parser.add_argument("--schema", help="reuse a ledger generated by an earlier run")
     parser.add_argument(
         "--postgres-url",
         default=os.environ.get(
@@ -130,52 +180,60 @@ def main() -> None:
     )
     args = parser.parse_args()
     dsn = psycopg.conninfo.make_conninfo(**psycopg.conninfo.conninfo_to_dict(args.postgres_url))
-    schema = f"bench_views_{uuid4().hex[:8]}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
+    schema = args.schema or f"bench_views_{uuid4().hex[:8]}"
+    if not args.schema:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {schema}")
     services = bootstrap(Settings(database_url=f"{args.postgres_url}?schema={schema}"))
     try:
-        began = time.perf_counter()
-        for written in generate(services.ledger, cycles=args.cycles, teams=args.teams):
-            print(f"\rgenerated {written} events", end="", flush=True)
-        generated = time.perf_counter() - began
+        if not args.schema:
+            generate_ledger(services, args.cycles, args.teams)
         events = services.ledger.head_position()
-        print(
-            f"\rgenerated {events} events in {generated:.0f} s "
-            f"({events / generated:.0f}/s, chained, through the aggregates)"
-        )
-
         raw_count, raw_seconds = raw_loop(dsn, schema, args.batch)
         before = peak_rss_mb()
         models = services.read_models
-        models.batch_size = args.batch
-        began = time.perf_counter()
-        models.catch_up()
-        seconds = time.perf_counter() - began
+        built, total = build_views(models, args.batch, f"{args.postgres_url}?schema={schema}")
         peak = peak_rss_mb()
-        print(f"\nviews: audit + state over {events} events")
+        print(
+            f"\nviews: audit + state over {events} events, built from zero as okr-ledger "
+            "rebuild does (each view in its own process: a bulk load, then the indexes)"
+        )
         print(f"{'loop':<34} {'events/s':>10} {'seconds':>8}")
-        print(f"{'read models (audit + state)':<34} {events / seconds:>10.0f} {seconds:>8.1f}")
+        print(f"{'read models (audit + state)':<34} {events / total:>10.0f} {total:>8.1f}")
         print(
             f"{'raw batched read-and-upsert':<34} {raw_count / raw_seconds:>10.0f} "
             f"{raw_seconds:>8.1f}"
         )
         print(
-            f"ratio: {(events / seconds) / (raw_count / raw_seconds):.2f} of the raw loop; "
+            f"ratio: {(events / total) / (raw_count / raw_seconds):.2f} of the raw loop; "
             f"peak memory {peak:.0f} MB (process, {before:.0f} MB before the build)"
         )
+        swap_in(models, built)
 
-        found = latencies(services, args.cycles, args.samples)
+        found = latencies(services, args.cycles, args.teams, args.samples)
         print(f"\nroute latency over {args.samples} requests each (in-process, PostgreSQL)")
         for name, values in found.items():
             q = statistics.quantiles(values, n=20)
             print(f"{name:<18} p50 {statistics.median(values):6.1f} ms   p95 {q[18]:6.1f} ms")
-        print(f"(first event {iso(0)!r} is the epoch marker; schema {schema})")
+        print("(as_of and diff cover a whole cycle: 480 objectives and 1,440 key results)")
+        print(f"(ledger kept in schema {schema}; run again with --schema {schema})")
     finally:
         services.close()
         if args.drop:
             with psycopg.connect(dsn, autocommit=True) as conn:
                 conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def generate_ledger(services: Services, cycles: int, teams: int) -> None:
+    began = time.perf_counter()
+    written = 0
+    for written in generate(services.ledger, cycles=cycles, teams=teams):
+        print(f"\rgenerated {written} events", end="", flush=True)
+    seconds = time.perf_counter() - began
+    print(
+        f"\rgenerated {written} events in {seconds:.0f} s "
+        f"({written / seconds:.0f}/s, chained, through the aggregates)"
+    )
 
 
 if __name__ == "__main__":

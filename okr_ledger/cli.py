@@ -204,22 +204,25 @@ def run_follower(models: Any, stop: threading.Event, poll: float) -> None:
 @pass_context
 def rebuild(context: Context, view: str, check_only: bool) -> None:
     """Rebuild a view (default: all) from zero, check it against the live one, swap it in."""
-    from projections.rebuild import rebuild as rebuild_view
+    from projections.rebuild import rebuild as rebuild_views
 
     models = context.services.read_models
     head = context.services.ledger.head_position()
-    for name in ("audit", "state") if view == "all" else (view,):
-        with click.progressbar(length=head or 1, label=f"rebuilding {name}") as bar:
+    names = ["audit", "state"] if view == "all" else [view]
+    with click.progressbar(length=head or 1, label=f"rebuilding {', '.join(names)}") as bar:
 
-            def advance(position: int, _head: int, bar: Any = bar) -> None:
-                bar.update(position - bar.pos)
+        def advance(position: int, _head: int) -> None:
+            bar.update(position - bar.pos)
 
-            done = rebuild_view(models, name, progress=advance, swap=not check_only)
-        verdict = "identical to" if done.identical else "DIFFERENT from"
-        action = "swapped in" if done.swapped else "discarded (check only)"
+        done = rebuild_views(
+            models, names, progress=advance, swap=not check_only, url=context.settings.database_url
+        )
+    for result in done if isinstance(done, list) else [done]:
+        verdict = "identical to" if result.identical else "DIFFERENT from"
+        action = "swapped in" if result.swapped else "discarded (check only)"
         click.echo(
-            f"{name}: {done.events} events to position {done.position}; "
-            f"{verdict} the live view; generation {done.generation} {action}"
+            f"{result.view}: rebuilt to position {result.position}; {verdict} the "
+            f"live view; generation {result.generation} {action}"
         )
 
 

@@ -35,7 +35,6 @@ class AuditView(View):
         ("events", "aggregate_id, position"),
         ("events", "actor, position"),
         ("events", "event_type, position"),
-        ("events", "recorded_at"),
         ("events", "correlation_id"),
     ]
 

@@ -86,8 +86,9 @@ def rank_moves(before: Doc | None, after: Doc) -> list[dict[str, Any]]:
 
 def diff(start: Snapshot, rows: list[dict[str, Any]], decisions: dict[str, Doc]) -> list[Any]:
     """The named changes made by ``rows`` (the cycle's audit rows after the first
-    instant, up to the second, in log order), starting from the OKR set ``start``."""
-    docs = copy.deepcopy(start.docs)
+    instant, up to the second, in log order), starting from the OKR set ``start``,
+    whose documents this consumes."""
+    docs = start.docs
     changes = []
     for row in rows:
         r = record_of(row)

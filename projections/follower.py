@@ -8,11 +8,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from eventsourcing.persistence import IntegrityError
 
 from ledger.application import Ledger
-from projections.records import Record, decode_notifications
+from projections.records import Record, decode_page, paused_gc
 from projections.store import ReadStore
 from projections.view import View
 
@@ -52,24 +53,36 @@ class Follower:
 
     def catch_up(self, *, until: int | None = None, progress: Progress | None = None) -> int:
         """Apply everything up to ``until`` (default: the head now); returns how many
-        events were applied."""
+        events were applied.
+
+        Work overlaps: the next page of the log is read and decoded while the views
+        apply the current one, each view in its own transaction and thread, so the
+        database's work and the interpreter's interleave instead of adding up.
+        """
         head = self.ledger.head_position() if until is None else until
         applied = 0
-        after = self.lowest_position()
-        while after < head:
-            limit = min(self.batch_size, head - after)
-            notifications = self.ledger.recorder.select_notifications(
-                after, limit, stop=head, inclusive_of_start=False
+        with paused_gc(), ThreadPoolExecutor(max_workers=len(self.views) + 1) as pool:
+            upcoming: Future[list[Record]] | None = pool.submit(
+                self._read, self.lowest_position(), head
             )
-            if not notifications:
-                break
-            records = decode_notifications(notifications)
-            for view in self.views:
-                applied += self._apply(view, records)
-            after = records[-1].position
-            if progress:
-                progress(after, head)
+            while upcoming is not None:
+                records = upcoming.result()
+                if not records:
+                    break
+                after = records[-1].position
+                upcoming = pool.submit(self._read, after, head) if after < head else None
+                batches = [records] * len(self.views)
+                for count in pool.map(self._apply, self.views, batches):
+                    applied += count
+                if progress:
+                    progress(after, head)
         return applied
+
+    def _read(self, after: int, head: int) -> list[Record]:
+        page = self.ledger.chained_recorder.read_page(
+            after, min(self.batch_size, head - after), head
+        )
+        return decode_page(page)
 
     def _apply(self, view: View, records: list[Record]) -> int:
         seen = self.position(view)
@@ -77,7 +90,7 @@ class Follower:
         if not fresh:
             return 0
         try:
-            with self.store.transaction() as cursor:
+            with self.store.transaction(durable=False) as cursor:
                 view.apply(cursor, fresh)
                 if self.before_commit:
                     self.before_commit(view, fresh)

@@ -11,8 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 from ledger.kpi import Bands
-from ledger.scoring import DEFAULT_POLICY, ScoringPolicy, weighted_mean
-from projections.facts import KeyResultFacts, number
+from ledger.scoring import DEFAULT_POLICY, KeyResultScore, ScoringPolicy, weighted_mean
+from projections.facts import number
 from projections.records import EPOCH, iso
 from projections.reducers import Doc
 from projections.snapshot import Snapshot
@@ -112,24 +112,14 @@ def is_stale(snapshot: Snapshot, doc: Doc, latest: dict[str, Any] | None, at: in
     return at - since > window
 
 
-def score_json(facts: KeyResultFacts, policy: ScoringPolicy) -> dict[str, Any]:
-    card = facts.score(policy)
-    return {
-        "computed": plain(card.computed),
-        "override": plain(card.override),
-        "final": plain(card.final),
-    }
-
-
 def plain(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
 def key_result_node(
-    snapshot: Snapshot, doc: Doc, at: int, policy: ScoringPolicy, initiatives: list[Doc]
+    snapshot: Snapshot, doc: Doc, at: int, card: KeyResultScore, initiatives: list[Doc]
 ) -> dict[str, Any]:
     latest = snapshot.latest(doc["id"])
-    facts = snapshot.key_result(doc)
     return {
         "id": doc["id"],
         "statement": doc["statement"],
@@ -153,7 +143,11 @@ def key_result_node(
             "effective_at": iso(latest["effective_at"]),
             "recorded_at": iso(latest["recorded_at"]),
         },
-        "score": score_json(facts, policy),
+        "score": {
+            "computed": plain(card.computed),
+            "override": plain(card.override),
+            "final": plain(card.final),
+        },
         "stale": is_stale(snapshot, doc, latest, at),
         "advice": key_result_advice(doc),
         "initiatives": [initiative_node(i) for i in initiatives],
@@ -183,6 +177,7 @@ def objective_node(
 ) -> dict[str, Any]:
     krs = [snapshot.docs[k] for k in doc["key_result_ids"] if k in snapshot.docs]
     live = [k for k in krs if k["status"] == "live"]
+    cards = {k["id"]: snapshot.key_result(k).score(policy) for k in krs}
     team = snapshot.docs.get(doc["team_id"], {})
     reflection = doc.get("reflection")
     return {
@@ -193,13 +188,13 @@ def objective_node(
         "commitment": doc["commitment"],
         "status": doc["status"],
         "rank": rank,
-        "score": plain(weighted_mean(snapshot.key_result(k).score(policy) for k in live)),
+        "score": plain(weighted_mean(cards[k["id"]] for k in live)),
         "choices": sorted(doc["choices"]),
         "parents": [{"id": p, "kind": kind} for p, kind in sorted(doc["parents"].items())],
         "outcome": reflection["outcome"] if reflection else None,
         "advice": objective_advice(doc, len(live)),
         "key_results": [
-            key_result_node(snapshot, k, at, policy, initiatives_by_kr.get(k["id"], []))
+            key_result_node(snapshot, k, at, cards[k["id"]], initiatives_by_kr.get(k["id"], []))
             for k in krs
         ],
     }

@@ -114,6 +114,7 @@ class ReadModels:
         as_of: int | None = None,
         mode: str = RECORDED,
         full_history: bool = False,
+        team: str | None = None,
     ) -> Snapshot | None:
         return load_snapshot(
             self.state,
@@ -122,6 +123,7 @@ class ReadModels:
             as_of=as_of,
             mode=mode,
             full_history=full_history,
+            team=resolve(team, Team) if team else None,
         )
 
     def okrs(
@@ -135,7 +137,7 @@ class ReadModels:
         policy: ScoringPolicy = DEFAULT_POLICY,
     ) -> Any:
         with self.reading() as cursor:
-            snapshot = self.snapshot(cursor, cycle, as_of=as_of, mode=mode)
+            snapshot = self.snapshot(cursor, cycle, as_of=as_of, mode=mode, team=team)
         if snapshot is None:
             return None
         team_id = resolve(team, Team) if team else None
@@ -183,18 +185,20 @@ class ReadModels:
     def diff(self, cycle: str, start: int, end: int) -> Any:
         cycle_id = resolve(cycle, Cycle)
         with self.reading() as cursor:
-            first = self.snapshot(cursor, cycle_id, as_of=start, full_history=True)
-            later = self.snapshot(cursor, cycle_id, as_of=end)
-            if later is None:
+            docs = self.state.docs_of_cycle(cursor, cycle_id, as_of=end)
+            if not any(d["id"] == cycle_id for d in docs):
                 return None
-            if first is None:  # the cycle opened in the window: start from nothing
-                first = Snapshot({"id": cycle_id}, {}, {}, start)
+            decisions = {d["id"]: d for d in docs if d["type"] == "decision"}
+            first = Snapshot(
+                {"id": cycle_id},
+                {d["id"]: d for d in self.state.docs_of_cycle(cursor, cycle_id, as_of=start)},
+                as_of=start,
+            )
             rows = cursor.execute(
                 f"SELECT * FROM {self.audit.t('events')} WHERE (cycle_id = %s OR cycle_id IS "
                 "NULL) AND recorded_at > %s AND recorded_at <= %s ORDER BY position",
                 (cycle_id, start, end),
             ).fetchall()
-        decisions = {d["id"]: d for d in later.of_type("decision")}
         return diff(first, rows, decisions)
 
     def retrospective(

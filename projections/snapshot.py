@@ -61,9 +61,13 @@ def load_snapshot(
     as_of: int | None = None,
     mode: str = RECORDED,
     full_history: bool = False,
+    team: str | None = None,
 ) -> Snapshot | None:
-    """The cycle's OKR set; None if the cycle did not exist then."""
-    docs = {d["id"]: d for d in view.docs_of_cycle(cursor, cycle_id, as_of=as_of, mode=mode)}
+    """The cycle's OKR set (of one team, if given); None if the cycle did not exist
+    then."""
+    docs = {
+        d["id"]: d for d in view.docs_of_cycle(cursor, cycle_id, as_of=as_of, mode=mode, team=team)
+    }
     cycle = docs.get(cycle_id)
     if cycle is None or cycle["type"] != "cycle":
         return None
@@ -74,7 +78,12 @@ def load_snapshot(
             if d["type"] == "key_result" and d.get("kind") in FULL_HISTORY_KINDS
         }  # fmt: skip
     check_ins: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in view.check_ins(cursor, cycle_id, as_of=as_of, mode=mode, history_for=history_for):
+    key_results = [d["id"] for d in docs.values() if d["type"] == "key_result"]
+    for row in view.check_ins(
+        cursor, cycle_id, as_of=as_of, mode=mode, history_for=history_for, latest_for=key_results
+    ):
         row.pop("newest", None)
-        check_ins[row["kr_id"]].append(row)
+        row.pop("superseded_at", None)
+        if team is None or row["kr_id"] in docs:
+            check_ins[row["kr_id"]].append(row)
     return Snapshot(cycle, docs, dict(check_ins), as_of, mode)

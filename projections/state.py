@@ -5,9 +5,10 @@ later corrections applied)."""
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
+
+import orjson
 
 from projections.records import Record
 from projections.reducers import KINDS, MEASUREMENTS, Doc, reduce
@@ -16,12 +17,13 @@ from projections.view import View, dumps
 
 NODE_COLUMNS = ("id", "kind", "cycle_id", "team_id", "version", "position", "doc")
 VERSION_COLUMNS = (
-    "id", "version", "kind", "cycle_id", "position", "recorded_at", "effective_at", "doc",
+    "id", "version", "kind", "cycle_id", "team_id", "position", "recorded_at",
+    "effective_at", "doc",
 )  # fmt: skip
 CHECK_IN_COLUMNS = (
     "check_in_id", "kr_id", "cycle_id", "position", "value", "confidence", "note",
     "blockers", "effective_at", "recorded_at", "actor", "supersedes",
-)  # fmt: skip
+)  # row[9] is recorded_at, row[11] supersedes  # fmt: skip
 MEASUREMENT_COLUMNS = ("position", "kpi_id", "value", "effective_at", "recorded_at", "actor")
 RECORDED, EFFECTIVE = "recorded", "effective"
 
@@ -36,6 +38,7 @@ class StateView(View):
         ),
         "versions": (
             "id TEXT NOT NULL, version INTEGER NOT NULL, kind TEXT NOT NULL, cycle_id TEXT, "
+            "team_id TEXT, "
             "position BIGINT NOT NULL, recorded_at BIGINT NOT NULL, "
             "effective_at BIGINT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (id, version)",
             "id, version",
@@ -44,7 +47,8 @@ class StateView(View):
             "check_in_id TEXT PRIMARY KEY, kr_id TEXT NOT NULL, cycle_id TEXT, "
             "position BIGINT NOT NULL, value TEXT NOT NULL, confidence TEXT NOT NULL, "
             "note TEXT NOT NULL, blockers TEXT NOT NULL, effective_at BIGINT NOT NULL, "
-            "recorded_at BIGINT NOT NULL, actor TEXT NOT NULL, supersedes TEXT",
+            "recorded_at BIGINT NOT NULL, actor TEXT NOT NULL, supersedes TEXT, "
+            "superseded_at BIGINT",
             "check_in_id",
         ),
         "measurements": (
@@ -58,9 +62,9 @@ class StateView(View):
         ("nodes", "kind"),
         ("versions", "cycle_id, recorded_at"),
         ("versions", "cycle_id, effective_at"),
+        ("versions", "team_id, cycle_id"),
         ("check_ins", "cycle_id, kr_id"),
-        ("check_ins", "kr_id, effective_at"),
-        ("check_ins", "supersedes"),
+        ("check_ins", "kr_id, effective_at DESC, recorded_at DESC, position DESC"),
         ("measurements", "kpi_id, effective_at"),
     ]
 
@@ -82,7 +86,7 @@ class StateView(View):
                 f"SELECT id, doc FROM {self.t('nodes')} WHERE id IN ({marks})", chunk
             ).fetchall()
             for row in rows:
-                self.docs[row["id"]] = json.loads(row["doc"])
+                self.docs[row["id"]] = orjson.loads(row["doc"])
 
     def apply(self, cursor: Cursor, records: list[Record]) -> None:
         kept = [r for r in records if r.aggregate_type in KINDS]
@@ -119,6 +123,7 @@ class StateView(View):
                     r.version,
                     doc["type"],
                     doc.get("cycle_id"),
+                    self._team_of(doc),
                     r.position,
                     r.recorded_at,
                     r.effective_at,
@@ -127,6 +132,10 @@ class StateView(View):
             )
         cursor.insert_rows(self.t("versions"), VERSION_COLUMNS, versions)
         cursor.insert_rows(self.t("check_ins"), CHECK_IN_COLUMNS, check_ins)
+        cursor.executemany(  # a correction marks what it supersedes, and when
+            f"UPDATE {self.t('check_ins')} SET superseded_at = %s WHERE check_in_id = %s",
+            [(row[9], row[11]) for row in check_ins if row[11]],
+        )
         cursor.insert_rows(self.t("measurements"), MEASUREMENT_COLUMNS, measurements)
         cursor.executemany(
             f"INSERT INTO {self.t('nodes')} ({', '.join(NODE_COLUMNS)}) "
@@ -167,25 +176,35 @@ class StateView(View):
     # -- reading -------------------------------------------------------------------------
 
     def docs_of_cycle(
-        self, cursor: Cursor, cycle_id: str, *, as_of: int | None = None, mode: str = RECORDED
+        self,
+        cursor: Cursor,
+        cycle_id: str,
+        *,
+        as_of: int | None = None,
+        mode: str = RECORDED,
+        team: str | None = None,
     ) -> list[Doc]:
         """The documents of a cycle's aggregates and of the global ones (teams,
-        strategies, KPIs), now or as of an instant."""
+        strategies, KPIs), now or as of an instant; of one team's only, if given
+        (with the cycle's and the strategies')."""
+        scope, params = "(cycle_id = %s OR cycle_id IS NULL)", [cycle_id]
+        if team is not None:
+            scope += " AND (team_id = %s OR team_id IS NULL)"
+            params.append(team)
         if as_of is None:
             rows = cursor.execute(
-                f"SELECT doc FROM {self.t('nodes')} WHERE cycle_id = %s OR cycle_id IS NULL",
-                (cycle_id,),
+                f"SELECT doc FROM {self.t('nodes')} WHERE {scope}", params
             ).fetchall()
         else:
             column = "effective_at" if mode == EFFECTIVE else "recorded_at"
             rows = cursor.execute(
                 f"SELECT v.doc FROM {self.t('versions')} v JOIN ("
                 f"SELECT id, MAX(version) AS version FROM {self.t('versions')} "
-                f"WHERE (cycle_id = %s OR cycle_id IS NULL) AND {column} <= %s GROUP BY id"
+                f"WHERE {scope} AND {column} <= %s GROUP BY id"
                 ") m ON v.id = m.id AND v.version = m.version",
-                (cycle_id, as_of),
+                [*params, as_of],
             ).fetchall()
-        return [json.loads(row["doc"]) for row in rows]
+        return [orjson.loads(row["doc"]) for row in rows]
 
     def check_ins(
         self,
@@ -195,30 +214,53 @@ class StateView(View):
         as_of: int | None = None,
         mode: str = RECORDED,
         history_for: set[str] | None = None,
+        latest_for: list[str] | None = None,
     ) -> list[dict[str, Any]]:
         """The cycle's current check-ins (not superseded), as known at ``as_of``
         (recorded mode) or true at ``as_of`` with every correction known now applied
         (effective mode). Given ``history_for``, only the latest check-in of each key
-        result comes back, except for those key results, which get all theirs."""
+        result comes back, except for those key results, which get all theirs; on
+        PostgreSQL, ``latest_for`` (the cycle's key results) lets it look each latest
+        one up by index instead of ranking the whole cycle."""
         t = self.t("check_ins")
         if as_of is None:
-            known, superseded_by = "", ""
+            current = "c.superseded_at IS NULL"
         elif mode == RECORDED:
-            known, superseded_by = " AND c.recorded_at <= :t", " AND s.recorded_at <= :t"
+            current = "c.recorded_at <= :t AND (c.superseded_at IS NULL OR c.superseded_at > :t)"
         else:
-            known, superseded_by = " AND c.effective_at <= :t", ""
+            current = "c.effective_at <= :t AND c.superseded_at IS NULL"
+        params: dict[str, Any] = {"cycle": cycle_id, "t": as_of}
+        if history_for is not None and latest_for is not None and cursor.dialect == "postgres":
+            sql = (
+                f"SELECT c.* FROM unnest(CAST(:krs AS text[])) AS k(id) CROSS JOIN LATERAL ("
+                f"SELECT * FROM {t} c "
+                f"WHERE c.kr_id = k.id AND {current} ORDER BY c.effective_at DESC, "
+                "c.recorded_at DESC, c.position DESC LIMIT 1) c"
+            )
+            params["krs"] = [k for k in latest_for if k not in history_for]
+            rows = self._query(cursor, sql, params)
+            if history_for:
+                params["krs"] = sorted(history_for)
+                rows += self._query(
+                    cursor,
+                    f"SELECT * FROM {t} c WHERE c.kr_id = ANY(:krs) AND {current}",
+                    params,
+                )
+            return rows
         sql = (
             "SELECT * FROM (SELECT c.*, ROW_NUMBER() OVER (PARTITION BY c.kr_id "
             "ORDER BY c.effective_at DESC, c.recorded_at DESC, c.position DESC) AS newest "
-            f"FROM {t} c WHERE c.cycle_id = :cycle{known} AND NOT EXISTS ("
-            f"SELECT 1 FROM {t} s WHERE s.supersedes = c.check_in_id{superseded_by})) x"
+            f"FROM {t} c WHERE c.cycle_id = :cycle AND {current}) x"
         )
-        params: dict[str, Any] = {"cycle": cycle_id, "t": as_of}
         if history_for is not None:
             names = [f"k{i}" for i in range(len(history_for))]
             params.update(zip(names, sorted(history_for), strict=True))
             wanted = ", ".join(f":{n}" for n in names) or "NULL"
             sql += f" WHERE x.newest = 1 OR x.kr_id IN ({wanted})"
+        return self._query(cursor, sql, params)
+
+    @staticmethod
+    def _query(cursor: Cursor, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         if cursor.dialect == "postgres":
             sql = re.sub(r":(\w+)", r"%(\1)s", sql)
         cursor.raw.execute(sql, params)
@@ -235,7 +277,7 @@ class StateView(View):
         rows = cursor.execute(
             f"SELECT doc FROM {self.t('nodes')} WHERE kind = %s", (kind,)
         ).fetchall()
-        return [json.loads(row["doc"]) for row in rows]
+        return [orjson.loads(row["doc"]) for row in rows]
 
     def versions_of(self, cursor: Cursor, cycle_id: str, kind: str) -> list[dict[str, Any]]:
         return cursor.execute(

@@ -90,22 +90,38 @@ class ReadStore:
             )
 
     @contextmanager
-    def transaction(self, *, commit: bool = True) -> Iterator[Cursor]:
+    def transaction(self, *, commit: bool = True, durable: bool = True) -> Iterator[Cursor]:
+        """A transaction on the views. ``durable=False`` lets PostgreSQL acknowledge the
+        commit before it reaches the disk: a crash may then lose the last batches, with
+        their tracking positions, so they are simply applied again."""
         with self.datastore.transaction(commit=commit) as raw:
             cursor = Cursor(raw, self.dialect)
             if self.dialect == "postgres":  # the views live in the ledger's own schema
-                cursor.execute(f'SET LOCAL search_path TO "{self.datastore.schema}"')
+                settings = f'SET LOCAL search_path TO "{self.datastore.schema}"'
+                if not durable:
+                    settings += "; SET LOCAL synchronous_commit TO OFF"
+                cursor.execute(settings)
             yield cursor
 
     def position(self, tracking_name: str) -> int:
         return self.tracking.max_tracking_id(tracking_name) or 0
 
+    @property
+    def tracking_table(self) -> str:
+        if self.dialect == "postgres":
+            return f'"{self.datastore.schema}"."{self.tracking.tracking_table_name}"'
+        return "tracking"
+
+    def forget_tracking(self, cursor: Cursor, tracking_name: str) -> None:
+        """Drop a view generation's tracking with its tables, so that a later view of
+        the same name starts from the beginning of the log."""
+        cursor.execute(
+            f"DELETE FROM {self.tracking_table} WHERE application_name = %s", (tracking_name,)
+        )
+
     def position_in(self, cursor: Cursor, tracking_name: str) -> int:
         """The tracking position, read inside an open transaction."""
-        if self.dialect == "postgres":
-            table = f'"{self.datastore.schema}"."{self.tracking.tracking_table_name}"'
-        else:
-            table = "tracking"
+        table = self.tracking_table
         row = cursor.execute(
             f"SELECT MAX(notification_id) AS position FROM {table} WHERE application_name = %s",
             (tracking_name,),

@@ -7,6 +7,8 @@ import hashlib
 import json
 from typing import Any, ClassVar
 
+import orjson
+
 from projections.records import Record
 from projections.store import Cursor
 
@@ -40,9 +42,14 @@ class View:
     def t(self, logical: str) -> str:
         return f"rm_{self.name}_{logical}_g{self.generation}"
 
-    def create(self, cursor: Cursor) -> None:
+    def create(self, cursor: Cursor, *, indexes: bool = True) -> None:
+        """Create the tables (and their indexes, unless a bulk load adds them after)."""
         for logical, (columns, _) in self.tables.items():
             cursor.execute(f"CREATE TABLE IF NOT EXISTS {self.t(logical)} ({columns})")
+        if indexes:
+            self.create_indexes(cursor)
+
+    def create_indexes(self, cursor: Cursor) -> None:
         for number, (logical, columns) in enumerate(self.indexes):
             cursor.execute(
                 f"CREATE INDEX IF NOT EXISTS {self.t(logical)}_i{number} "
@@ -75,4 +82,5 @@ class View:
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+    """Compact, canonical JSON text."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()

@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 from web import errors
 from web.auth import guard_api_request
 from web.health import blp as health_blueprint
+from web.json import OrjsonProvider
 from web.readmodels import blp as read_models_blueprint
 from web.resources import blueprints
 
@@ -30,11 +31,15 @@ class OkrApi(Api):  # type: ignore[misc]
         return errors.http_error(error)
 
 
+class App(Flask):
+    json_provider_class = OrjsonProvider
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     from okr_ledger.bootstrap import bootstrap
     from okr_ledger.config import Settings
 
-    app = Flask(__name__)
+    app = App(__name__)
     app.config.update(
         API_TITLE="OKR Ledger",
         API_VERSION="v1",
@@ -43,7 +48,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         OPENAPI_JSON_PATH="openapi.json",
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
-    app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config.update(config or {})
     services = app.config.get("SERVICES")
     if services is None:

@@ -41,6 +41,14 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         )
         return ids
 
+    def read_page(self, after: int, limit: int, stop: int) -> list[tuple[Any, ...]]:
+        """(position, aggregate id text, version, topic, state) of the stored events
+        after ``after``, up to ``stop``: the fast path for read models."""
+        return [
+            (n.id, str(n.originator_id), n.originator_version, n.topic, n.state)
+            for n in self.select_notifications(after, limit, stop, inclusive_of_start=False)
+        ]
+
     def select_raw_events(self, after: int, limit: int) -> list[RawEvent]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
