@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ledger.exceptions import LedgerError
+from typing import Any
+
+from ledger.exceptions import AlreadyExists, LedgerError, NotFound, VersionConflict
 
 
 class Forbidden(LedgerError):
@@ -25,3 +27,35 @@ class IdempotencyKeyReused(LedgerError):
 
 class UnknownCommand(LedgerError):
     rule = "unknown_command"
+
+
+class Unauthenticated(LedgerError):
+    """No valid credentials came with the command."""
+
+    rule = "unauthenticated"
+
+
+STATUS_OF: list[tuple[type[LedgerError], int]] = [
+    (Unauthenticated, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (VersionConflict, 409),
+    (AlreadyExists, 409),
+    (IdempotencyKeyReused, 422),
+    (UnknownCommand, 400),
+]
+"""HTTP-style statuses of the write path's errors; anything else is 422 (a rule)."""
+
+
+def status_of(error: LedgerError) -> int:
+    return next((s for cls, s in STATUS_OF if isinstance(error, cls)), 422)
+
+
+def error_body(status: int, error: LedgerError) -> dict[str, Any]:
+    """The one error shape, for HTTP responses and command results alike."""
+    body: dict[str, Any] = {"status": status, "code": error.rule, "message": error.message}
+    if error.field:
+        body["fields"] = {error.field: [error.message]}
+    if isinstance(error, VersionConflict):
+        body["current_version"] = error.current
+    return body

@@ -538,3 +538,14 @@ class Reprioritise(Command):
     team_id: UUID
     cycle_id: UUID
     order: tuple[UUID, ...]
+
+
+CREATING: frozenset[type[Command]] = frozenset(
+    {
+        FormulateStrategy, AddStrategicChoice, FormTeam, OpenCycle, DraftObjective,
+        DefineKeyResult, CheckIn, CorrectCheckIn, ProposeInitiative, DeclareDependency,
+        DefineKpi, RecordDecision,
+    }
+)  # fmt: skip
+"""The commands that create something: HTTP answers them 201 Created, and so do
+command results from the intake."""

@@ -13,6 +13,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validates_schema
 from marshmallow.validate import Length, OneOf, Range
 
+from commands import messages as m
 from ledger.base import require_finite
 from ledger.decision import DECISION_TYPES
 from ledger.dependency import REF_KINDS
@@ -400,3 +401,58 @@ class RecordDecisionSchema(CommandSchema):
 
 class ReprioritiseSchema(CommandSchema):
     order = fields.List(fields.UUID(), required=True, validate=Length(min=1, max=50))
+
+
+SCHEMAS: dict[type[m.Command], type[CommandSchema]] = {
+    m.FormulateStrategy: FormulateStrategySchema,
+    m.RestateVision: RestateVisionSchema,
+    m.RestateMission: RestateMissionSchema,
+    m.AddStrategicChoice: AddStrategicChoiceSchema,
+    m.ReviseStrategicChoice: ReviseStrategicChoiceSchema,
+    m.RetireStrategicChoice: RetireStrategicChoiceSchema,
+    m.FormTeam: FormTeamSchema,
+    m.RenameTeam: RenameTeamSchema,
+    m.MoveTeam: MoveTeamSchema,
+    m.Reprioritise: ReprioritiseSchema,
+    m.OpenCycle: OpenCycleSchema,
+    m.StartCycle: CycleStepSchema,
+    m.BeginCycleReview: CycleStepSchema,
+    m.CloseCycle: CycleStepSchema,
+    m.ReopenCycle: CycleStepSchema,
+    m.DraftObjective: DraftObjectiveSchema,
+    m.RewordObjective: RewordObjectiveSchema,
+    m.ChangeObjectiveOwner: ChangeOwnerSchema,
+    m.LinkObjectiveToChoice: LinkObjectiveToChoiceSchema,
+    m.UnlinkObjectiveFromChoice: PlainActSchema,
+    m.AlignObjective: AlignObjectiveSchema,
+    m.UnalignObjective: PlainActSchema,
+    m.DropObjective: PlainActSchema,
+    m.ReflectOnObjective: ReflectOnObjectiveSchema,
+    m.DefineKeyResult: DefineKeyResultSchema,
+    m.RewordKeyResult: RewordKeyResultSchema,
+    m.ChangeKeyResultOwner: ChangeOwnerSchema,
+    m.ReweightKeyResult: ReweightKeyResultSchema,
+    m.RetargetKeyResult: RetargetKeyResultSchema,
+    m.CheckIn: CheckInSchema,
+    m.CorrectCheckIn: CorrectCheckInSchema,
+    m.OverrideScore: OverrideScoreSchema,
+    m.DropKeyResult: PlainActSchema,
+    m.ProposeInitiative: ProposeInitiativeSchema,
+    m.LinkInitiative: LinkInitiativeSchema,
+    m.UnlinkInitiative: PlainActSchema,
+    m.StartInitiative: PlainActSchema,
+    m.ChangeInitiativeStatus: ChangeInitiativeStatusSchema,
+    m.StopInitiative: PlainActSchema,
+    m.CompleteInitiative: CompleteInitiativeSchema,
+    m.PrioritiseInitiative: PrioritiseInitiativeSchema,
+    m.AllocateResources: AllocateResourcesSchema,
+    m.DeclareDependency: DeclareDependencySchema,
+    m.AcknowledgeDependency: DependencyNoteSchema,
+    m.EscalateDependency: PlainActSchema,
+    m.ResolveDependency: DependencyNoteSchema,
+    m.DefineKpi: DefineKpiSchema,
+    m.MeasureKpi: MeasureKpiSchema,
+    m.ChangeKpiBands: ChangeKpiBandsSchema,
+    m.RecordDecision: RecordDecisionSchema,
+}
+"""The body schema of every command that clients send (HTTP or the command topic)."""

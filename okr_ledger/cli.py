@@ -113,7 +113,9 @@ def serve(
     from okr_ledger.server import serve as run_server
 
     url = context.settings.database_url
-    click.echo(f"OKR Ledger API on http://{host}:{port} (store: {url})")
+    click.echo(
+        f"OKR Ledger API on http://{host}:{port} (store: {context.settings.shown_database_url})"
+    )
     child = None
     if follower:
         context.services.read_models.refresh()  # create its tables before the workers start
@@ -157,6 +159,18 @@ def replay(context: Context, cycle_key: str, until: datetime) -> None:
 
 
 @main.command()
+@pass_context
+def init(context: Context) -> None:
+    """Create the ledger's and the read models' tables if absent (safe to run again)."""
+    services = context.services
+    services.read_models.refresh()
+    click.echo(
+        f"store ready ({context.settings.shown_database_url}); "
+        f"log at position {services.ledger.head_position()}"
+    )
+
+
+@main.command()
 @click.option("--once", is_flag=True, help="Catch up with the log and exit.")
 @click.option("--poll", default=0.2, show_default=True, help="Seconds between polls when idle.")
 @click.option(
@@ -166,9 +180,40 @@ def replay(context: Context, cycle_key: str, until: datetime) -> None:
     type=click.IntRange(1, 100_000),
     help="Events per transaction.",
 )
+@click.option(
+    "--from-kafka",
+    is_flag=True,
+    help="Read the events topic as a consumer-group member instead of the log.",
+)
+@click.option("--status", is_flag=True, help="Print the read models' position and lag, then exit.")
+@click.option(
+    "--max-lag",
+    type=click.IntRange(0),
+    help="With --status: exit 1 if the read models lag further behind the log.",
+)
 @pass_context
-def project(context: Context, once: bool, poll: float, batch_size: int) -> None:
+def project(
+    context: Context,
+    once: bool,
+    poll: float,
+    batch_size: int,
+    from_kafka: bool,
+    status: bool,
+    max_lag: int | None,
+) -> None:
     """Keep the read models up to date with the log (Ctrl-C to stop)."""
+    if status:
+        from okr_ledger.cli_streams import report_lag
+
+        models = context.services.read_models
+        head = context.services.ledger.head_position()
+        report_lag("read models", models.position(), head, max_lag)
+        return
+    if from_kafka:
+        from okr_ledger.cli_streams import project_from_kafka
+
+        project_from_kafka(context, min(batch_size, 10_000))
+        return
     models = context.services.read_models
     models.batch_size = batch_size
     if once:
@@ -339,3 +384,13 @@ def _run(context: Context, command: Command) -> Outcome:
         return context.services.bus.handle(command, operator())
     except LedgerError as error:
         raise click.ClickException(f"{error.rule}: {error.message}") from None
+
+
+def _register_streams() -> None:
+    from okr_ledger.cli_streams import intake, publish
+
+    main.add_command(publish)
+    main.add_command(intake)
+
+
+_register_streams()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_DATABASE_URL = "sqlite:///okr-ledger.sqlite"
 PREFIX = "OKR_LEDGER_"
@@ -15,17 +16,48 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     """``sqlite:///FILE`` (the embedded default), ``postgresql://...`` or ``memory://``."""
     kafka_bootstrap_servers: str | None = None
+    """``host:port[,host:port]``; without it, nothing uses Kafka."""
     kafka_topic: str = "okr-ledger.events"
+    kafka_commands_topic: str = "okr-ledger.commands"
+    kafka_results_topic: str = "okr-ledger.command-results"
+    kafka_partitions: int = 6
+    """Partitions of the topics the ledger creates."""
+    kafka_views_group: str = "okr-ledger-views"
+    kafka_intake_group: str = "okr-ledger-intake"
+    kafka_session_timeout_ms: int = 10_000
+    """How long a silent consumer-group member keeps its partitions (a crashed worker's
+    partitions move to the others after this)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         defaults = cls()
+
+        def text(name: str, default: str) -> str:
+            return env.get(f"{PREFIX}{name}") or default
+
         return cls(
-            database_url=env.get(f"{PREFIX}DATABASE_URL") or defaults.database_url,
+            database_url=text("DATABASE_URL", defaults.database_url),
             kafka_bootstrap_servers=env.get(f"{PREFIX}KAFKA_BOOTSTRAP_SERVERS") or None,
-            kafka_topic=env.get(f"{PREFIX}KAFKA_TOPIC") or defaults.kafka_topic,
+            kafka_topic=text("KAFKA_TOPIC", defaults.kafka_topic),
+            kafka_commands_topic=text("KAFKA_COMMANDS_TOPIC", defaults.kafka_commands_topic),
+            kafka_results_topic=text("KAFKA_RESULTS_TOPIC", defaults.kafka_results_topic),
+            kafka_partitions=int(text("KAFKA_PARTITIONS", str(defaults.kafka_partitions))),
+            kafka_views_group=text("KAFKA_VIEWS_GROUP", defaults.kafka_views_group),
+            kafka_intake_group=text("KAFKA_INTAKE_GROUP", defaults.kafka_intake_group),
+            kafka_session_timeout_ms=int(
+                text("KAFKA_SESSION_TIMEOUT_MS", str(defaults.kafka_session_timeout_ms))
+            ),
         )
+
+    @property
+    def shown_database_url(self) -> str:
+        """The database URL with any password masked, for logs and banners."""
+        parts = urlsplit(self.database_url)
+        if not parts.password:
+            return self.database_url
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+        return urlunsplit(parts._replace(netloc=netloc))
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})

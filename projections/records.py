@@ -11,7 +11,7 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -30,9 +30,7 @@ def iso(value: int | None) -> str | None:
     """The ISO 8601 UTC text of a microsecond time."""
     if value is None:
         return None
-    seconds, fraction = divmod(value, 1_000_000)
-    moment = datetime.fromtimestamp(seconds, tz=UTC).replace(microsecond=fraction)
-    return moment.isoformat()
+    return (EPOCH + timedelta(microseconds=value)).isoformat()
 
 
 def _uuid(hex32: str) -> str:

@@ -38,6 +38,10 @@ class Cursor:
     def fetchall(self) -> list[dict[str, Any]]:
         return [dict(row) for row in self.raw.fetchall()]
 
+    @property
+    def rowcount(self) -> int:
+        return int(getattr(self.raw, "sqlite_cursor", self.raw).rowcount)
+
     def fetchmany(self, size: int) -> list[dict[str, Any]]:
         raw = getattr(self.raw, "sqlite_cursor", self.raw)
         return [dict(row) for row in raw.fetchmany(size)]
@@ -127,6 +131,18 @@ class ReadStore:
             (tracking_name,),
         ).fetchone()
         return int(row["position"] or 0) if row else 0
+
+    def advance(self, cursor: Cursor, tracking_name: str, position: int) -> None:
+        """Move a tracking position forward to ``position`` if it is behind (never back,
+        and not an error when it is already there)."""
+        alias = "t" if self.dialect == "postgres" else self.tracking_table
+        target = f"{self.tracking_table} AS t" if self.dialect == "postgres" else alias
+        cursor.execute(
+            f"INSERT INTO {target} (application_name, notification_id) VALUES (%s, %s) "
+            "ON CONFLICT (application_name) DO UPDATE SET notification_id = "
+            f"excluded.notification_id WHERE {alias}.notification_id < excluded.notification_id",
+            (tracking_name, position),
+        )
 
     def track(self, cursor: Cursor, tracking_name: str, position: int) -> None:
         """Record, in the view's own transaction, how far the view has read. It refuses

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import current_app, g, request
 
-from commands.errors import Forbidden
+from commands.errors import Forbidden, Unauthenticated
 from commands.principals import ADMIN, EDITOR, Principal
-from web.errors import Unauthenticated, UnsupportedMediaType
+from web.errors import UnsupportedMediaType
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 

@@ -16,14 +16,10 @@ from flask import Flask, Response, jsonify
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
-from commands.errors import Forbidden, IdempotencyKeyReused, UnknownCommand
-from ledger.exceptions import AlreadyExists, LedgerError, NotFound, VersionConflict
+from commands.errors import Unauthenticated, error_body, status_of
+from ledger.exceptions import LedgerError, NotFound, VersionConflict
 
 log = logging.getLogger(__name__)
-
-
-class Unauthenticated(LedgerError):
-    rule = "unauthenticated"
 
 
 class UnsupportedMediaType(LedgerError):
@@ -87,30 +83,24 @@ def error_response(
     return response
 
 
-STATUS_OF: list[tuple[type[LedgerError], int]] = [
-    (Unauthenticated, 401),
-    (Forbidden, 403),
-    (NotFound, 404),
-    (VersionConflict, 409),
-    (AlreadyExists, 409),
-    (IdempotencyKeyReused, 422),
+WEB_STATUS_OF: list[tuple[type[LedgerError], int]] = [
     (BadRequest, 400),
     (UnsupportedMediaType, 415),
-    (UnknownCommand, 400),
 ]
 
 
 def ledger_error(error: LedgerError) -> Response:
-    status = next((s for cls, s in STATUS_OF if isinstance(error, cls)), 422)
-    field_errors = {error.field: [error.message]} if error.field else None
-    extra: dict[str, Any] = {}
+    status = next((s for cls, s in WEB_STATUS_OF if isinstance(error, cls)), None)
+    status = status or status_of(error)
     headers: dict[str, str] = {}
     if isinstance(error, VersionConflict):
-        extra["current_version"] = error.current
         headers["ETag"] = f'"{error.current}"'
     if isinstance(error, Unauthenticated):
         headers["WWW-Authenticate"] = 'Bearer realm="okr-ledger"'
-    return error_response(status, error.rule, error.message, field_errors, headers, **extra)
+    response = jsonify({"error": error_body(status, error)})
+    response.status_code = status
+    response.headers.update(headers)
+    return response
 
 
 def _flatten_webargs(messages: Any) -> dict[str, Any]:

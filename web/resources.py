@@ -7,7 +7,6 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from commands import messages as m
-from commands import schemas as s
 from ledger.cycle import Cycle
 from ledger.decision import Decision
 from ledger.dependency import Dependency
@@ -28,171 +27,137 @@ STRATEGY = [
         "POST",
         "",
         m.FormulateStrategy,
-        s.FormulateStrategySchema,
-        creates=True,
         location="strategies",
     ),
-    Route("PUT", "/<uuid:strategy_id>/vision", m.RestateVision, s.RestateVisionSchema),
-    Route("PUT", "/<uuid:strategy_id>/mission", m.RestateMission, s.RestateMissionSchema),
+    Route("PUT", "/<uuid:strategy_id>/vision", m.RestateVision),
+    Route("PUT", "/<uuid:strategy_id>/mission", m.RestateMission),
     Route(
         "POST",
         "/<uuid:strategy_id>/choices",
         m.AddStrategicChoice,
-        s.AddStrategicChoiceSchema,
-        creates=True,
     ),
     Route(
         "PUT",
         "/<uuid:strategy_id>/choices/<uuid:choice_id>",
         m.ReviseStrategicChoice,
-        s.ReviseStrategicChoiceSchema,
     ),
     Route(
         "POST",
         "/<uuid:strategy_id>/choices/<uuid:choice_id>/retire",
         m.RetireStrategicChoice,
-        s.RetireStrategicChoiceSchema,
     ),
 ]
 TEAMS = [
-    Route("POST", "", m.FormTeam, s.FormTeamSchema, creates=True, location="teams"),
-    Route("PUT", "/<uuid:team_id>/name", m.RenameTeam, s.RenameTeamSchema),
-    Route("PUT", "/<uuid:team_id>/parent", m.MoveTeam, s.MoveTeamSchema),
+    Route("POST", "", m.FormTeam, location="teams"),
+    Route("PUT", "/<uuid:team_id>/name", m.RenameTeam),
+    Route("PUT", "/<uuid:team_id>/parent", m.MoveTeam),
     Route(
         "PUT",
         "/<uuid:team_id>/cycles/<uuid:cycle_id>/priorities",
         m.Reprioritise,
-        s.ReprioritiseSchema,
     ),
 ]
 CYCLES = [
-    Route("POST", "", m.OpenCycle, s.OpenCycleSchema, creates=True, location="cycles"),
-    Route("POST", "/<uuid:cycle_id>/start", m.StartCycle, s.CycleStepSchema),
-    Route("POST", "/<uuid:cycle_id>/review", m.BeginCycleReview, s.CycleStepSchema),
-    Route("POST", "/<uuid:cycle_id>/close", m.CloseCycle, s.CycleStepSchema),
-    Route("POST", "/<uuid:cycle_id>/reopen", m.ReopenCycle, s.CycleStepSchema),
+    Route("POST", "", m.OpenCycle, location="cycles"),
+    Route("POST", "/<uuid:cycle_id>/start", m.StartCycle),
+    Route("POST", "/<uuid:cycle_id>/review", m.BeginCycleReview),
+    Route("POST", "/<uuid:cycle_id>/close", m.CloseCycle),
+    Route("POST", "/<uuid:cycle_id>/reopen", m.ReopenCycle),
 ]
 OBJECTIVES = [
-    Route(
-        "POST", "", m.DraftObjective, s.DraftObjectiveSchema, creates=True, location="objectives"
-    ),
-    Route("PUT", "/<uuid:objective_id>/statement", m.RewordObjective, s.RewordObjectiveSchema),
-    Route("PUT", "/<uuid:objective_id>/owner", m.ChangeObjectiveOwner, s.ChangeOwnerSchema),
+    Route("POST", "", m.DraftObjective, location="objectives"),
+    Route("PUT", "/<uuid:objective_id>/statement", m.RewordObjective),
+    Route("PUT", "/<uuid:objective_id>/owner", m.ChangeObjectiveOwner),
     Route(
         "POST",
         "/<uuid:objective_id>/choice-links",
         m.LinkObjectiveToChoice,
-        s.LinkObjectiveToChoiceSchema,
     ),
     Route(
         "DELETE",
         "/<uuid:objective_id>/choice-links/<uuid:choice_id>",
         m.UnlinkObjectiveFromChoice,
-        s.PlainActSchema,
     ),
-    Route("POST", "/<uuid:objective_id>/alignments", m.AlignObjective, s.AlignObjectiveSchema),
+    Route("POST", "/<uuid:objective_id>/alignments", m.AlignObjective),
     Route(
         "DELETE",
         "/<uuid:objective_id>/alignments/<uuid:parent_id>",
         m.UnalignObjective,
-        s.PlainActSchema,
     ),
-    Route("POST", "/<uuid:objective_id>/drop", m.DropObjective, s.PlainActSchema),
-    Route(
-        "POST", "/<uuid:objective_id>/reflection", m.ReflectOnObjective, s.ReflectOnObjectiveSchema
-    ),
+    Route("POST", "/<uuid:objective_id>/drop", m.DropObjective),
+    Route("POST", "/<uuid:objective_id>/reflection", m.ReflectOnObjective),
     Route(
         "POST",
         "/<uuid:objective_id>/key-results",
         m.DefineKeyResult,
-        s.DefineKeyResultSchema,
-        creates=True,
         location="key-results",
     ),
 ]
 KEY_RESULTS = [
-    Route("PUT", "/<uuid:key_result_id>/statement", m.RewordKeyResult, s.RewordKeyResultSchema),
-    Route("PUT", "/<uuid:key_result_id>/owner", m.ChangeKeyResultOwner, s.ChangeOwnerSchema),
-    Route("PUT", "/<uuid:key_result_id>/weight", m.ReweightKeyResult, s.ReweightKeyResultSchema),
-    Route(
-        "POST", "/<uuid:key_result_id>/retarget", m.RetargetKeyResult, s.RetargetKeyResultSchema
-    ),
-    Route("POST", "/<uuid:key_result_id>/check-ins", m.CheckIn, s.CheckInSchema, creates=True),
+    Route("PUT", "/<uuid:key_result_id>/statement", m.RewordKeyResult),
+    Route("PUT", "/<uuid:key_result_id>/owner", m.ChangeKeyResultOwner),
+    Route("PUT", "/<uuid:key_result_id>/weight", m.ReweightKeyResult),
+    Route("POST", "/<uuid:key_result_id>/retarget", m.RetargetKeyResult),
+    Route("POST", "/<uuid:key_result_id>/check-ins", m.CheckIn),
     Route(
         "POST",
         "/<uuid:key_result_id>/check-ins/<uuid:check_in_id>/corrections",
         m.CorrectCheckIn,
-        s.CorrectCheckInSchema,
-        creates=True,
         path_fields={"check_in_id": "supersedes"},
     ),
-    Route("POST", "/<uuid:key_result_id>/score-override", m.OverrideScore, s.OverrideScoreSchema),
-    Route("POST", "/<uuid:key_result_id>/drop", m.DropKeyResult, s.PlainActSchema),
+    Route("POST", "/<uuid:key_result_id>/score-override", m.OverrideScore),
+    Route("POST", "/<uuid:key_result_id>/drop", m.DropKeyResult),
 ]
 INITIATIVES = [
     Route(
         "POST",
         "",
         m.ProposeInitiative,
-        s.ProposeInitiativeSchema,
-        creates=True,
         location="initiatives",
     ),
-    Route("POST", "/<uuid:initiative_id>/links", m.LinkInitiative, s.LinkInitiativeSchema),
+    Route("POST", "/<uuid:initiative_id>/links", m.LinkInitiative),
     Route(
         "DELETE",
         "/<uuid:initiative_id>/links/<uuid:key_result_id>",
         m.UnlinkInitiative,
-        s.PlainActSchema,
     ),
-    Route("POST", "/<uuid:initiative_id>/start", m.StartInitiative, s.PlainActSchema),
+    Route("POST", "/<uuid:initiative_id>/start", m.StartInitiative),
     Route(
         "PUT",
         "/<uuid:initiative_id>/status",
         m.ChangeInitiativeStatus,
-        s.ChangeInitiativeStatusSchema,
     ),
-    Route("POST", "/<uuid:initiative_id>/stop", m.StopInitiative, s.PlainActSchema),
-    Route(
-        "POST", "/<uuid:initiative_id>/complete", m.CompleteInitiative, s.CompleteInitiativeSchema
-    ),
+    Route("POST", "/<uuid:initiative_id>/stop", m.StopInitiative),
+    Route("POST", "/<uuid:initiative_id>/complete", m.CompleteInitiative),
     Route(
         "PUT",
         "/<uuid:initiative_id>/priority",
         m.PrioritiseInitiative,
-        s.PrioritiseInitiativeSchema,
     ),
-    Route(
-        "PUT", "/<uuid:initiative_id>/allocation", m.AllocateResources, s.AllocateResourcesSchema
-    ),
+    Route("PUT", "/<uuid:initiative_id>/allocation", m.AllocateResources),
 ]
 DEPENDENCIES = [
     Route(
         "POST",
         "",
         m.DeclareDependency,
-        s.DeclareDependencySchema,
-        creates=True,
         location="dependencies",
     ),
     Route(
         "POST",
         "/<uuid:dependency_id>/acknowledge",
         m.AcknowledgeDependency,
-        s.DependencyNoteSchema,
     ),
-    Route("POST", "/<uuid:dependency_id>/escalate", m.EscalateDependency, s.PlainActSchema),
-    Route("POST", "/<uuid:dependency_id>/resolve", m.ResolveDependency, s.DependencyNoteSchema),
+    Route("POST", "/<uuid:dependency_id>/escalate", m.EscalateDependency),
+    Route("POST", "/<uuid:dependency_id>/resolve", m.ResolveDependency),
 ]
 KPIS = [
-    Route("POST", "", m.DefineKpi, s.DefineKpiSchema, creates=True, location="kpis"),
-    Route("POST", "/<uuid:kpi_id>/measurements", m.MeasureKpi, s.MeasureKpiSchema),
-    Route("PUT", "/<uuid:kpi_id>/bands", m.ChangeKpiBands, s.ChangeKpiBandsSchema),
+    Route("POST", "", m.DefineKpi, location="kpis"),
+    Route("POST", "/<uuid:kpi_id>/measurements", m.MeasureKpi),
+    Route("PUT", "/<uuid:kpi_id>/bands", m.ChangeKpiBands),
 ]
 DECISIONS = [
-    Route(
-        "POST", "", m.RecordDecision, s.RecordDecisionSchema, creates=True, location="decisions"
-    ),
+    Route("POST", "", m.RecordDecision, location="decisions"),
 ]
 
 RESOURCES: list[tuple[str, str, type[Any], str, list[Route]]] = [

@@ -84,12 +84,18 @@ class Route:
     method: str
     rule: str
     command: type[m.Command]
-    schema: type[s.CommandSchema]
-    creates: bool = False
     location: str | None = None
     """where a created thing is read: the resource segment under /api/v1"""
     path_fields: dict[str, str] = field(default_factory=dict)
     """path parameter → command field, where the names differ"""
+
+    @property
+    def schema(self) -> type[s.CommandSchema]:
+        return s.SCHEMAS[self.command]
+
+    @property
+    def creates(self) -> bool:
+        return self.command in m.CREATING
 
 
 def register_writes(blp: Blueprint, routes: list[Route]) -> None:

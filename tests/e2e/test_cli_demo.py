@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from ledger.cycle import Cycle
@@ -94,3 +95,19 @@ def test_state_of_an_unknown_cycle_is_a_clear_error(tmp_path: Path) -> None:
     code, output = run(f"sqlite:///{tmp_path / 'l.sqlite'}", "state", "--cycle", "nope")
     assert code == 1
     assert "no cycle with key 'nope'" in output
+
+
+def test_the_kafka_commands_say_what_to_set_when_no_broker_is_configured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OKR_LEDGER_KAFKA_BOOTSTRAP_SERVERS", raising=False)
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    assert run(url, "demo", "--quiet")[0] == 0
+    for args in (["publish", "--once"], ["intake"], ["project", "--from-kafka"]):
+        code, output = run(url, *args)
+        assert code == 2, (args, output)
+        assert "OKR_LEDGER_KAFKA_BOOTSTRAP_SERVERS" in output
+
+    code, output = run(url, "publish", "--status")  # the position needs no broker
+    assert code == 0, output
+    assert output.strip() == "publisher: position 0 of 395; lag 395"

@@ -7,7 +7,9 @@ Each test gets a schema of its own in the test database, dropped afterwards.
 
 from __future__ import annotations
 
+import gc
 import os
+import warnings
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 from uuid import uuid4
@@ -15,6 +17,8 @@ from uuid import uuid4
 import psycopg
 import pytest
 from psycopg import sql
+
+from tests.integration.broker import Broker
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/okr_ledger_test"
 
@@ -67,3 +71,30 @@ def pg_url(postgres_database: str, pg_schema: str) -> str:
 
 def pg_connect() -> psycopg.Connection:
     return psycopg.connect(admin_conninfo(), autocommit=True)
+
+
+@pytest.fixture(scope="session")
+def broker() -> Iterator[Broker]:
+    """A Kafka-protocol broker shared by the session (tests use topics of their own)."""
+    running = Broker()
+    running.start()
+    yield running
+    running.kill()
+
+
+@pytest.fixture
+def own_broker() -> Iterator[Broker]:
+    """A broker for one test, which may stop, pause or restart it (mark such a test
+    ``broker_outage``: the client leaks sockets while the broker is away)."""
+    running = Broker()
+    running.start()
+    yield running
+    running.kill()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()  # the leaked sockets go now, not in a later test
+
+
+@pytest.fixture
+def topic() -> str:
+    return f"okr-test-{uuid4().hex[:12]}"

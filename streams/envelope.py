@@ -1,0 +1,122 @@
+"""The message format of the events topic (documented in docs/events-topic.md).
+
+Every stored event becomes one message, keyed by its aggregate id (so one aggregate's
+events stay in order in one partition), with a versioned JSON envelope:
+
+    {"schema": "okr-ledger.event/1", "event_type": "KeyResult.CheckedIn",
+     "aggregate_type": "KeyResult", "aggregate_id": "...", "version": 6,
+     "position": 201, "actor": "...", "recorded_at": "...", "effective_at": "...",
+     "reason": null, "decision_id": null, "correlation_id": "...", "command_id": null,
+     "chain_hash": "...", "payload": {...}}
+
+Delivery is at least once: a consumer drops a message whose (aggregate_id, version) it
+has already seen (equivalently, whose position it has passed in that partition).
+
+The publisher also writes *watermarks*, control messages carrying the log position
+it has published through, to every partition; they have the header
+``okr-kind: watermark`` and no aggregate, and consumers that want only events skip them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from projections.records import Record, iso, micros
+
+EVENT_SCHEMA = "okr-ledger.event/1"
+WATERMARK_SCHEMA = "okr-ledger.watermark/1"
+Headers = list[tuple[str, bytes]]
+
+
+EVENT_KIND = ("okr-kind", b"event")
+EVENT_SCHEMA_HEADER = ("okr-schema", EVENT_SCHEMA.encode())
+
+
+def event_message(record: Record, chain_hash: str | None) -> tuple[bytes, bytes, Headers]:
+    """(key, value, headers) of the message for one stored event."""
+    recorded = iso(record.recorded_at)
+    effective = recorded if record.effective_at == record.recorded_at else iso(record.effective_at)
+    value = {
+        "schema": EVENT_SCHEMA,
+        "event_type": record.event_type,
+        "aggregate_type": record.aggregate_type,
+        "aggregate_id": record.aggregate_id,
+        "version": record.version,
+        "position": record.position,
+        "actor": record.actor,
+        "recorded_at": recorded,
+        "effective_at": effective,
+        "reason": record.reason,
+        "decision_id": record.decision_id,
+        "correlation_id": record.correlation_id,
+        "command_id": record.command_id,
+        "chain_hash": chain_hash,
+        "payload": record.data,
+    }
+    key = record.aggregate_id.encode()
+    headers = [
+        EVENT_KIND,
+        EVENT_SCHEMA_HEADER,
+        ("okr-event-type", record.event_type.encode()),
+        ("okr-aggregate-type", record.aggregate_type.encode()),
+        ("okr-aggregate-id", key),
+        ("okr-version", b"%d" % record.version),
+        ("okr-position", b"%d" % record.position),
+        ("okr-correlation-id", record.correlation_id.encode()),
+    ]
+    return key, orjson.dumps(value), headers
+
+
+def watermark_message(position: int) -> tuple[bytes, Headers]:
+    value = orjson.dumps({"schema": WATERMARK_SCHEMA, "position": position})
+    return value, [("okr-kind", b"watermark"), ("okr-schema", WATERMARK_SCHEMA.encode())]
+
+
+@dataclass(frozen=True)
+class Watermark:
+    position: int
+
+
+class MalformedMessage(ValueError):
+    pass
+
+
+def integer(value: Any) -> int:
+    if type(value) is not int:
+        raise MalformedMessage(f"{value!r} is not an integer")
+    return value
+
+
+def parse(value: bytes) -> Record | Watermark:
+    """A message of the events topic back as a record (or a watermark)."""
+    try:
+        body: dict[str, Any] = orjson.loads(value)
+        if not isinstance(body, dict):
+            raise MalformedMessage("the message is not a JSON object")
+        schema = body.get("schema")
+        if schema == WATERMARK_SCHEMA:
+            return Watermark(integer(body["position"]))
+        if schema != EVENT_SCHEMA:
+            raise MalformedMessage(f"unknown schema {schema!r}")
+        return Record(
+            position=integer(body["position"]),
+            aggregate_type=body["aggregate_type"],
+            event_type=body["event_type"],
+            aggregate_id=body["aggregate_id"],
+            version=integer(body["version"]),
+            recorded_at=micros(body["recorded_at"]),
+            effective_at=micros(body["effective_at"]),
+            actor=body["actor"],
+            reason=body["reason"],
+            decision_id=body["decision_id"],
+            correlation_id=body["correlation_id"],
+            command_id=body["command_id"],
+            data=body["payload"],
+        )
+    except (KeyError, TypeError, ValueError, orjson.JSONDecodeError) as error:
+        if isinstance(error, MalformedMessage):
+            raise
+        raise MalformedMessage(str(error)) from None

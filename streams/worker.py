@@ -1,0 +1,177 @@
+"""A projection worker: a consumer-group member that keeps the read models in the
+database from the events topic.
+
+Several workers share the topic's partitions. Each stores, per partition, the next
+offset to read, the highest log position applied and the last watermark seen, in the
+same transaction as the view updates it makes from those messages (exactly once). It
+reads its partitions from those stored offsets, never from the broker's committed ones,
+and advances a stored offset only from the value it read (compare and set), so a worker
+that lost a partition in a rebalance cannot write for it twice. Messages repeated by the
+publisher (positions a partition has already passed) are dropped.
+
+The read models' tracking position becomes the lowest watermark over all partitions:
+every event up to it has been applied, whichever partition it went to.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from kafka import ConsumerRebalanceListener, TopicPartition
+
+from projections.records import Record
+from projections.service import ReadModels
+from projections.store import Cursor
+from streams.envelope import MalformedMessage, Watermark, parse
+
+log = logging.getLogger(__name__)
+
+OFFSETS = "rm_kafka_offsets"
+
+
+class Resync(Exception):
+    """Stored offsets moved under this worker (a rebalance): re-read them and go on."""
+
+
+class ProjectionWorker(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(
+        self, models: ReadModels, consumer: Any, topic: str, group: str, *,
+        batch_size: int = 2000,
+    ) -> None:  # fmt: skip
+        self.models = models
+        self.store = models.store
+        self.consumer = consumer
+        self.topic = topic
+        self.group = group
+        self.batch_size = batch_size
+        self.before_commit: Any = None
+        """a hook for fault-injection tests: raise here to crash mid-batch"""
+        with self.store.transaction() as cursor:
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {OFFSETS} (group_id TEXT NOT NULL, "
+                "topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset BIGINT NOT NULL, "
+                "last_position BIGINT NOT NULL, watermark BIGINT NOT NULL, "
+                "PRIMARY KEY (group_id, topic, partition))"
+            )
+
+    def start(self) -> None:
+        self.consumer.subscribe([self.topic], listener=self)
+
+    # -- rebalancing -----------------------------------------------------------------------
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        self._forget()
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        self._forget()
+        self._seek(list(assigned))
+
+    def _forget(self) -> None:
+        for view in (self.models.audit, self.models.state):
+            view.forget()
+
+    def _seek(self, partitions: list[TopicPartition]) -> None:
+        every = sorted(self.consumer.partitions_for_topic(self.topic) or ())
+        with self.store.transaction() as cursor:
+            for number in every:  # a row per partition, so the lowest watermark is right
+                cursor.execute(
+                    f"INSERT INTO {OFFSETS} VALUES (%s, %s, %s, 0, 0, 0) "
+                    "ON CONFLICT (group_id, topic, partition) DO NOTHING",
+                    (self.group, self.topic, number),
+                )
+            stored = self._offsets(cursor)
+        for tp in partitions:
+            self.consumer.seek(tp, stored[tp.partition]["next_offset"])
+
+    def _offsets(self, cursor: Cursor) -> dict[int, dict[str, Any]]:
+        rows = cursor.execute(
+            f"SELECT * FROM {OFFSETS} WHERE group_id = %s AND topic = %s",
+            (self.group, self.topic),
+        ).fetchall()
+        return {row["partition"]: row for row in rows}
+
+    # -- consuming -------------------------------------------------------------------------
+
+    def poll_once(self, timeout_ms: int = 500) -> int:
+        """Apply one batch of messages; returns how many events it applied."""
+        batch = self.consumer.poll(timeout_ms=timeout_ms, max_records=self.batch_size)
+        if not batch:
+            return 0
+        try:
+            with self.store.transaction(durable=False) as cursor:
+                applied = self._apply(cursor, batch)
+        except Exception:
+            self._forget()
+            self._seek(list(self.consumer.assignment()))
+            raise
+        return applied
+
+    def _apply(self, cursor: Cursor, batch: dict[TopicPartition, list[Any]]) -> int:
+        stored = self._offsets(cursor)
+        records: list[Record] = []
+        updates = []
+        for tp, messages in batch.items():
+            row = stored[tp.partition]
+            if messages[0].offset != row["next_offset"]:
+                raise Resync(
+                    f"partition {tp.partition} is at {row['next_offset']}, "
+                    f"not {messages[0].offset}"
+                )
+            last, watermark = row["last_position"], row["watermark"]
+            for message in messages:
+                try:
+                    item = parse(message.value)
+                except MalformedMessage as error:
+                    log.warning(
+                        "skipping a malformed message at %s/%s: %s",
+                        tp.partition,
+                        message.offset,
+                        error,
+                    )
+                    continue
+                if isinstance(item, Watermark):
+                    watermark = max(watermark, item.position)
+                elif item.position > last:
+                    records.append(item)
+                    last = item.position
+            updates.append(
+                (messages[-1].offset + 1, last, watermark, tp.partition, row["next_offset"])
+            )
+        records.sort(key=lambda r: r.position)
+        for view in (self.models.audit, self.models.state):
+            view.apply(cursor, records)
+        if self.before_commit:
+            self.before_commit(records)
+        for update in updates:
+            cursor.execute(
+                f"UPDATE {OFFSETS} SET next_offset = %s, last_position = %s, watermark = %s "
+                "WHERE group_id = %s AND topic = %s AND partition = %s AND next_offset = %s",
+                (*update[:3], self.group, self.topic, *update[3:]),
+            )
+            if cursor.rowcount != 1:
+                raise Resync(f"partition {update[3]} was moved on by another worker")
+        low = cursor.execute(
+            f"SELECT MIN(watermark) AS low FROM {OFFSETS} WHERE group_id = %s AND topic = %s",
+            (self.group, self.topic),
+        ).fetchone()
+        for view in (self.models.audit, self.models.state):
+            self.store.advance(cursor, view.tracking_name, int(low["low"] if low else 0))
+        return len(records)
+
+    def run(self, stop: threading.Event, *, timeout_ms: int = 500) -> None:
+        """Consume until ``stop`` is set. A failed batch is rolled back and read again
+        from the stored offsets, so no error loses or doubles an event."""
+        self.start()
+        try:
+            while not stop.is_set():
+                try:
+                    self.poll_once(timeout_ms)
+                except Resync as moved:
+                    log.info("resynchronising: %s", moved)
+                except Exception as error:
+                    log.warning("a batch failed (%s); reading it again", error)
+                    stop.wait(1.0)
+        finally:
+            self.consumer.close()

@@ -1,0 +1,217 @@
+"""Projection workers on a real Kafka-protocol broker and the real PostgreSQL: several
+workers share the partitions and build exactly the views a clean rebuild from the log
+builds, through repeated messages, failed batches and kill -9."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from uuid import uuid4
+
+from bench.generate import generate
+from okr_ledger import demo
+from okr_ledger.bootstrap import Services, bootstrap
+from okr_ledger.config import Settings
+from projections.rebuild import rebuild
+from streams.kafka import consumer, topic_producer
+from streams.publisher import Publisher
+from streams.worker import OFFSETS, ProjectionWorker
+from tests.integration.broker import FAST_GROUP, Broker
+
+PARTITIONS = 6
+
+
+def publish(services: Services, broker: Broker, topic: str) -> int:
+    publisher = Publisher(
+        services.ledger,
+        services.read_models.store,
+        lambda: topic_producer(broker.servers, topic, PARTITIONS),
+        topic,
+        batch_size=500,
+    )
+    publisher.publish_all()
+    return publisher.position()
+
+
+def worker(url: str, broker: Broker, topic: str, group: str, **options: Any) -> ProjectionWorker:
+    services = bootstrap(Settings(database_url=url))
+    member = consumer(broker.servers, group, **FAST_GROUP)
+    made = ProjectionWorker(services.read_models, member, topic, group, **options)
+    made.services = services  # type: ignore[attr-defined]
+    return made
+
+
+@contextmanager
+def running(*workers: ProjectionWorker) -> Iterator[None]:
+    stop = threading.Event()
+    threads = [threading.Thread(target=w.run, args=(stop,)) for w in workers]
+    for thread in threads:
+        thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+        for w in workers:
+            w.services.close()  # type: ignore[attr-defined]
+
+
+def wait_for_position(services: Services, head: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while services.read_models.position() < head:
+        assert time.monotonic() < deadline, (
+            f"the views reached {services.read_models.position()} of {head}"
+        )
+        time.sleep(0.1)
+
+
+def assert_equal_to_a_clean_rebuild(services: Services) -> None:
+    models = services.read_models
+    models.refresh()
+    for name in ("audit", "state"):
+        assert rebuild(models, name, swap=False).identical, f"the {name} view differs"
+
+
+def test_two_workers_sharing_the_partitions_build_what_a_clean_rebuild_builds(
+    pg_url: str, broker: Broker, topic: str
+) -> None:
+    services = bootstrap(Settings(database_url=pg_url))
+    try:
+        demo.load(services)
+        head = publish(services, broker, topic)
+        group = f"views-{uuid4().hex[:8]}"
+        first = worker(pg_url, broker, topic, group, batch_size=50)
+        second = worker(pg_url, broker, topic, group, batch_size=50)
+        with running(first, second):
+            wait_for_position(services, head)
+            assignments = [w.consumer.assignment() for w in (first, second)]
+        assert all(assignments), "both workers hold partitions"
+        assert_equal_to_a_clean_rebuild(services)
+    finally:
+        services.close()
+
+
+def test_messages_the_publisher_repeats_are_applied_once(
+    pg_url: str, broker: Broker, topic: str
+) -> None:
+    services = bootstrap(Settings(database_url=pg_url))
+    try:
+        demo.load(services)
+        head = publish(services, broker, topic)
+        store = services.read_models.store
+        with store.transaction() as cursor:  # as if it crashed before recording anything
+            store.forget_tracking(cursor, f"publisher@{topic}")
+        assert publish(services, broker, topic) == head  # every event now sits there twice
+        group = f"views-{uuid4().hex[:8]}"
+        with running(worker(pg_url, broker, topic, group)):
+            wait_for_position(services, head)
+        models = services.read_models
+        with models.reading() as cursor:
+            assert models.audit.count(cursor, "events") == head
+        assert_equal_to_a_clean_rebuild(services)
+    finally:
+        services.close()
+
+
+def test_a_worker_whose_batch_fails_before_commit_rolls_it_back_and_reads_it_again(
+    pg_url: str, broker: Broker, topic: str
+) -> None:
+    services = bootstrap(Settings(database_url=pg_url))
+    try:
+        demo.load(services)
+        head = publish(services, broker, topic)
+        failing = worker(pg_url, broker, topic, f"views-{uuid4().hex[:8]}", batch_size=40)
+        failures: list[int] = []
+
+        def crash_now_and_then(records: list[Any]) -> None:
+            if records and len(failures) < 3 and random.random() < 0.5:
+                failures.append(records[0].position)
+                raise RuntimeError("the worker fails mid-batch")
+
+        failing.before_commit = crash_now_and_then
+        with running(failing):
+            wait_for_position(services, head)
+        assert failures, "the fault was injected"
+        assert_equal_to_a_clean_rebuild(services)
+    finally:
+        services.close()
+
+
+def consumed(services: Services, group: str) -> int:
+    """How many messages the group has applied, over all partitions."""
+    store = services.read_models.store
+    with store.transaction() as cursor:
+        exists = cursor.execute("SELECT to_regclass(%s) AS t", (OFFSETS,)).fetchone()
+        if not exists or exists["t"] is None:
+            return 0
+        row = cursor.execute(
+            f"SELECT COALESCE(SUM(next_offset), 0) AS n FROM {OFFSETS} WHERE group_id = %s",
+            (group,),
+        ).fetchone()
+    return int(row["n"]) if row else 0
+
+
+def worker_process(
+    url: str, broker: Broker, topic: str, group: str, stderr: int = subprocess.DEVNULL
+) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "OKR_LEDGER_KAFKA_BOOTSTRAP_SERVERS": broker.servers,
+        "OKR_LEDGER_KAFKA_TOPIC": topic,
+        "OKR_LEDGER_KAFKA_VIEWS_GROUP": group,
+        "OKR_LEDGER_KAFKA_SESSION_TIMEOUT_MS": "3000",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "okr_ledger", "--database-url", url, "project", "--from-kafka",
+         "--batch-size", "50"],
+        env=env, stdout=subprocess.DEVNULL, stderr=stderr,
+    )  # fmt: skip
+
+
+def test_a_worker_killed_mid_batch_resumes_to_what_a_clean_rebuild_builds(
+    pg_url: str, broker: Broker, topic: str
+) -> None:
+    services = bootstrap(Settings(database_url=pg_url))
+    try:
+        for _ in generate(services.ledger, cycles=1, teams=40):
+            pass
+        services.read_models.refresh()
+        head = publish(services, broker, topic)
+        group = f"views-{uuid4().hex[:8]}"
+        rng = random.Random(head)
+        reached = []
+        for _ in range(4):
+            if services.read_models.position() == head:
+                break  # nothing left to interrupt
+            before = consumed(services, group)
+            process = worker_process(pg_url, broker, topic, group)
+            deadline = time.monotonic() + 60
+            while consumed(services, group) == before and time.monotonic() < deadline:
+                time.sleep(0.05)  # it has joined and applies batches: now kill it
+            time.sleep(rng.uniform(0.0, 0.6))
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()
+            reached.append(consumed(services, group))
+        last = worker_process(pg_url, broker, topic, group, stderr=subprocess.PIPE)
+        try:
+            assert last.stderr is not None
+            assert b"keeping the read models" in last.stderr.readline()  # it is running
+            wait_for_position(services, head, timeout=120)
+        finally:
+            last.send_signal(signal.SIGTERM)
+            assert last.wait(timeout=30) == 0, "SIGTERM stops a worker cleanly"
+            last.stderr.close()
+        total = consumed(services, group)
+        assert any(0 < n < total for n in reached), f"no kill landed mid-way: {reached}"
+        assert_equal_to_a_clean_rebuild(services)
+    finally:
+        services.close()
