@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validates_schema
-from marshmallow.validate import Length, OneOf, Range
+from marshmallow.validate import Length, OneOf, Range, Regexp
 
 from commands import messages as m
 from ledger.base import require_finite
@@ -402,6 +402,10 @@ class RecordDecisionSchema(CommandSchema):
 class ReprioritiseSchema(CommandSchema):
     order = fields.List(fields.UUID(), required=True, validate=Length(min=1, max=50))
 
+
+IDEMPOTENCY_KEY = [Length(min=1, max=200), Regexp(r"^[\x21-\x7e]+$")]
+"""What a client's idempotency key (HTTP's Idempotency-Key, a command message's
+command_id) may be: 1 to 200 printable ASCII characters, no spaces."""
 
 SCHEMAS: dict[type[m.Command], type[CommandSchema]] = {
     m.FormulateStrategy: FormulateStrategySchema,

@@ -32,12 +32,13 @@ from uuid import UUID
 
 import orjson
 from marshmallow import RAISE, Schema, ValidationError, fields
+from marshmallow.validate import Length
 
 from commands import messages as m
 from commands.auth import Authenticator
 from commands.bus import CommandBus
 from commands.errors import Unauthenticated, UnknownCommand, error_body, status_of
-from commands.schemas import SCHEMAS
+from commands.schemas import IDEMPOTENCY_KEY, SCHEMAS
 from ledger.exceptions import LedgerError
 
 log = logging.getLogger(__name__)
@@ -50,10 +51,10 @@ class MessageSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    request_id = fields.String(allow_none=True)
+    request_id = fields.String(allow_none=True, validate=Length(max=200))
     command = fields.String(required=True)
     token = fields.String(required=True)
-    command_id = fields.String(allow_none=True)
+    command_id = fields.String(allow_none=True, validate=IDEMPOTENCY_KEY)
     expected_version = fields.Integer(allow_none=True, strict=True)
     fields_ = fields.Dict(keys=fields.String(), data_key="fields", load_default=dict)
 
@@ -137,10 +138,8 @@ class CommandIntake:
                 raw = orjson.loads(value)
             except orjson.JSONDecodeError:
                 raise refused(400, "malformed_message", "the message is not JSON") from None
-            if isinstance(raw, dict):
-                request_id = (
-                    raw.get("request_id") if isinstance(raw.get("request_id"), str) else None
-                )
+            if isinstance(raw, dict) and isinstance(raw.get("request_id"), str):
+                request_id = raw["request_id"][:200]  # echoed even when the rest is wrong
             try:
                 message = MessageSchema().load(raw)
             except ValidationError as invalid:

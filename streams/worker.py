@@ -10,7 +10,9 @@ that lost a partition in a rebalance cannot write for it twice. Messages repeate
 publisher (positions a partition has already passed) are dropped.
 
 The read models' tracking position becomes the lowest watermark over all partitions:
-every event up to it has been applied, whichever partition it went to.
+every event up to it has been applied, whichever partition it went to. Events at or
+below a view's tracking position are never applied again, so workers can take over
+views the in-process follower kept, and carry on after a rebuild swapped in new tables.
 """
 
 from __future__ import annotations
@@ -99,6 +101,7 @@ class ProjectionWorker(ConsumerRebalanceListener):  # type: ignore[misc]
         batch = self.consumer.poll(timeout_ms=timeout_ms, max_records=self.batch_size)
         if not batch:
             return 0
+        self.models.refresh()  # a rebuild may have swapped in new tables
         try:
             with self.store.transaction(durable=False) as cursor:
                 applied = self._apply(cursor, batch)
@@ -141,7 +144,10 @@ class ProjectionWorker(ConsumerRebalanceListener):  # type: ignore[misc]
             )
         records.sort(key=lambda r: r.position)
         for view in (self.models.audit, self.models.state):
-            view.apply(cursor, records)
+            # a view is complete up to its own tracking position, whoever kept it: the
+            # in-process follower before the workers took over, or a rebuild swapped in
+            floor = self.store.position_in(cursor, view.tracking_name)
+            view.apply(cursor, [r for r in records if r.position > floor])
         if self.before_commit:
             self.before_commit(records)
         for update in updates:

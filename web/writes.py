@@ -14,7 +14,6 @@ from typing import Any
 from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
-from marshmallow.validate import Length, Regexp
 
 from commands import messages as m
 from commands import schemas as s
@@ -47,7 +46,7 @@ class OutcomeSchema(Schema):
 class WriteHeadersSchema(Schema):
     idempotency_key = fields.String(
         data_key="Idempotency-Key",
-        validate=[Length(min=1, max=200), Regexp(r"^[\x21-\x7e]+$")],
+        validate=s.IDEMPOTENCY_KEY,
         metadata={"description": "a retry with the same key returns the original outcome"},
     )
     if_match = fields.String(

@@ -85,6 +85,14 @@ class Broker:
         os.kill(self.process.pid, signal.SIGCONT)
 
 
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll ``condition`` until it holds; fail naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {timeout} s: {what}"
+        time.sleep(0.05)
+
+
 def read_topic(
     servers: str,
     topic: str,

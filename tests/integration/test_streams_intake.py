@@ -69,6 +69,20 @@ class Intake:
         }
 
 
+def make_intake(services: Services, broker: Broker, suffix: str) -> CommandIntake:
+    """An intake reading ``commands-<suffix>`` and answering on ``results-<suffix>``."""
+    commands, results = f"commands-{suffix}", f"results-{suffix}"
+    ensure_topics(broker.servers, [commands, results], 1)
+    return CommandIntake(
+        services.bus,
+        services.authenticator,
+        consumer(broker.servers, f"intake-{suffix}", **FAST_GROUP),
+        producer(broker.servers),
+        commands,
+        results,
+    )
+
+
 @pytest.fixture
 def intake(pg_url: str, broker: Broker) -> Iterator[Intake]:
     services = bootstrap(Settings(database_url=pg_url), clock=FakeClock())
@@ -83,23 +97,13 @@ def intake(pg_url: str, broker: Broker) -> Iterator[Intake]:
             m.AddPrincipal(name=name, role=role, token_hash=token_hash(token), team_ids=teams),
             ROOT,
         )
-    suffix = uuid4().hex[:8]
-    commands, results = f"commands-{suffix}", f"results-{suffix}"
-    ensure_topics(broker.servers, [commands, results], 1)
-    runner = CommandIntake(
-        services.bus,
-        services.authenticator,
-        consumer(broker.servers, f"intake-{suffix}", **FAST_GROUP),
-        producer(broker.servers),
-        commands,
-        results,
-    )
+    runner = make_intake(services, broker, uuid4().hex[:8])
     stop = threading.Event()
     thread = threading.Thread(target=runner.run, args=(stop,))
     thread.start()
     send = producer(broker.servers)
     try:
-        yield Intake(services, kr, send, broker, commands, results)
+        yield Intake(services, kr, send, broker, runner.topic, runner.results_topic)
     finally:
         stop.set()
         thread.join(timeout=30)
@@ -140,8 +144,9 @@ def test_invalid_messages_get_the_http_error_shape_naming_the_field_and_write_no
     unknown_kr = intake.check_in(47.5)
     unknown_kr["fields"]["key_result_id"] = str(uuid4())
     stale = intake.check_in(47.5, expected_version=7)
-    intake.submit(bad_confidence, no_value, bad_id, unknown_kr, stale)
-    results = intake.results_for(5)
+    bad_key = intake.check_in(47.5, command_id="two words")
+    intake.submit(bad_confidence, no_value, bad_id, unknown_kr, stale, bad_key)
+    results = intake.results_for(6)
     by_request = {r["request_id"]: r for r in results}
 
     def error(message: dict[str, Any]) -> dict[str, Any]:
@@ -157,6 +162,7 @@ def test_invalid_messages_get_the_http_error_shape_naming_the_field_and_write_no
     assert error(unknown_kr)["status"] == 404
     assert error(stale)["status"] == 409
     assert error(stale)["current_version"] == 1
+    assert "command_id" in error(bad_key)["fields"]
     assert intake.services.ledger.head_position() == before
     assert intake.check_ins() == []
 
@@ -222,7 +228,7 @@ def test_a_batch_read_again_after_a_crash_acts_once(pg_url: str, broker: Broker)
         )
         suffix = uuid4().hex[:8]
         commands, results = f"commands-{suffix}", f"results-{suffix}"
-        ensure_topics(broker.servers, [commands, results], 1)
+        ensure_topics(broker.servers, [commands, results], 1)  # before anyone subscribes
         with producer(broker.servers) as send:
             for value in (41, 42):  # no command ids: the message's place in the topic serves
                 body = {
@@ -234,14 +240,7 @@ def test_a_batch_read_again_after_a_crash_acts_once(pg_url: str, broker: Broker)
             send.flush(timeout=10)
 
         def runner() -> CommandIntake:
-            made = CommandIntake(
-                services.bus,
-                services.authenticator,
-                consumer(broker.servers, f"intake-{suffix}", **FAST_GROUP),
-                producer(broker.servers),
-                commands,
-                results,
-            )
+            made = make_intake(services, broker, suffix)
             made.consumer.subscribe([commands])
             return made
 

@@ -12,6 +12,8 @@ import sys
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +32,25 @@ from streams.envelope import WATERMARK_SCHEMA
 from streams.kafka import topic_producer
 from streams.publisher import Publisher
 from tests.conftest import FakeClock, build_org
-from tests.integration.broker import Broker, broker_outage, read_topic
+from tests.integration.broker import Broker, broker_outage, read_topic, wait_until
 from web import create_app
 
 PARTITIONS = 6
+
+
+@contextmanager
+def relaying(publisher: Publisher, report: Callable[[str], None]) -> Iterator[None]:
+    """The publisher running on a thread, as ``okr-ledger publish`` runs it."""
+    stop = threading.Event()
+    relay = threading.Thread(
+        target=publisher.run, args=(stop,), kwargs={"poll": 0.05, "report": report}
+    )
+    relay.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        relay.join(timeout=30)
 
 
 def publisher_for(services: Services, broker: Broker, topic: str, **options: Any) -> Publisher:
@@ -250,8 +267,6 @@ def test_while_the_broker_is_down_the_api_accepts_commands_and_the_publisher_cat
     pg_url: str, own_broker: Broker, topic: str
 ) -> None:
     services = bootstrap(Settings(database_url=pg_url), clock=FakeClock())
-    stop = threading.Event()
-    relay = threading.Thread()
     try:
         services.bus.handle(
             m.AddPrincipal(name="amira", role="admin", token_hash=token_hash("t")),
@@ -261,41 +276,30 @@ def test_while_the_broker_is_down_the_api_accepts_commands_and_the_publisher_cat
         kr = org.key_result(org.objective())
         publisher = publisher_for(services, own_broker, topic, ack_timeout=2.0)
         lines: list[str] = []
-        relay = threading.Thread(
-            target=publisher.run, args=(stop,), kwargs={"poll": 0.05, "report": lines.append}
-        )
-        relay.start()
-        deadline = time.monotonic() + 30
-        while publisher.lag() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert publisher.lag() == 0
-        before = publisher.position()
+        with relaying(publisher, lines.append):
+            wait_until(lambda: publisher.lag() == 0, 30, "the publisher catches up")
+            before = publisher.position()
 
-        own_broker.kill()
-        client = create_app({"SERVICES": services, "TESTING": True}).test_client()
-        for week in range(5):
-            response = client.post(
-                f"/api/v1/key-results/{kr}/check-ins",
-                json={"value": 40 + week, "confidence": "on_track"},
-                headers={"Authorization": "Bearer t"},
+            own_broker.kill()
+            client = create_app({"SERVICES": services, "TESTING": True}).test_client()
+            for week in range(5):
+                response = client.post(
+                    f"/api/v1/key-results/{kr}/check-ins",
+                    json={"value": 40 + week, "confidence": "on_track"},
+                    headers={"Authorization": "Bearer t"},
+                )
+                assert response.status_code == 201, response.json
+            head = services.ledger.head_position()
+            wait_until(
+                lambda: any("broker unavailable" in line for line in lines),
+                20,
+                "the publisher reports the outage",
             )
-            assert response.status_code == 201, response.json
-        head = services.ledger.head_position()
-        deadline = time.monotonic() + 20
-        while not any("broker unavailable" in line for line in lines):
-            assert time.monotonic() < deadline, f"the outage went unreported: {lines}"
-            time.sleep(0.1)
-        assert publisher.position() == before, "nothing is recorded as published meanwhile"
+            assert publisher.position() == before, "nothing is recorded as published meanwhile"
 
-        own_broker.start()  # an empty broker: the publisher makes the topic again
-        deadline = time.monotonic() + 60
-        while publisher.position() < head and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert publisher.position() == head
+            own_broker.start()  # an empty broker: the publisher makes the topic again
+            wait_until(lambda: publisher.position() == head, 60, "the publisher catches up")
     finally:
-        stop.set()
-        if relay.is_alive():
-            relay.join(timeout=30)
         services.close()
     messages = read_topic(
         own_broker.servers,
@@ -311,29 +315,18 @@ def test_a_paused_broker_delays_publishing_and_loses_nothing(
     pg_url: str, own_broker: Broker, topic: str
 ) -> None:
     services = bootstrap(Settings(database_url=pg_url), clock=FakeClock())
-    stop = threading.Event()
-    relay = threading.Thread()
     try:
         org = build_org(services.bus)
         publisher = publisher_for(services, own_broker, topic, ack_timeout=2.0)
-        relay = threading.Thread(
-            target=publisher.run, args=(stop,), kwargs={"poll": 0.05, "report": lambda _: None}
-        )
-        relay.start()
-        own_broker.pause()
-        org.key_result(org.objective())
-        head = services.ledger.head_position()
-        time.sleep(3)
-        assert publisher.position() < head
-        own_broker.resume()
-        deadline = time.monotonic() + 60
-        while publisher.position() < head and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert publisher.position() == head
+        with relaying(publisher, lambda _: None):
+            own_broker.pause()
+            org.key_result(org.objective())
+            head = services.ledger.head_position()
+            time.sleep(3)
+            assert publisher.position() < head
+            own_broker.resume()
+            wait_until(lambda: publisher.position() == head, 60, "the publisher catches up")
     finally:
-        stop.set()
-        if relay.is_alive():
-            relay.join(timeout=30)
         services.close()
     messages = read_topic(own_broker.servers, topic, positions_through(head))
     check_order(messages)

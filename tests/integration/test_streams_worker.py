@@ -13,10 +13,15 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, timedelta
 from typing import Any
 from uuid import uuid4
 
+import pytest
+
 from bench.generate import generate
+from commands import messages as m
+from commands.principals import Principal
 from okr_ledger import demo
 from okr_ledger.bootstrap import Services, bootstrap
 from okr_ledger.config import Settings
@@ -81,69 +86,64 @@ def assert_equal_to_a_clean_rebuild(services: Services) -> None:
         assert rebuild(models, name, swap=False).identical, f"the {name} view differs"
 
 
-def test_two_workers_sharing_the_partitions_build_what_a_clean_rebuild_builds(
-    pg_url: str, broker: Broker, topic: str
-) -> None:
+@pytest.fixture
+def published_demo(pg_url: str, broker: Broker, topic: str) -> Iterator[tuple[Services, int]]:
+    """The demo in the ledger and on the topic; (services, head position)."""
     services = bootstrap(Settings(database_url=pg_url))
     try:
         demo.load(services)
-        head = publish(services, broker, topic)
-        group = f"views-{uuid4().hex[:8]}"
-        first = worker(pg_url, broker, topic, group, batch_size=50)
-        second = worker(pg_url, broker, topic, group, batch_size=50)
-        with running(first, second):
-            wait_for_position(services, head)
-            assignments = [w.consumer.assignment() for w in (first, second)]
-        assert all(assignments), "both workers hold partitions"
-        assert_equal_to_a_clean_rebuild(services)
+        yield services, publish(services, broker, topic)
     finally:
         services.close()
+
+
+def test_two_workers_sharing_the_partitions_build_what_a_clean_rebuild_builds(
+    pg_url: str, broker: Broker, topic: str, published_demo: tuple[Services, int]
+) -> None:
+    services, head = published_demo
+    group = f"views-{uuid4().hex[:8]}"
+    first = worker(pg_url, broker, topic, group, batch_size=50)
+    second = worker(pg_url, broker, topic, group, batch_size=50)
+    with running(first, second):
+        wait_for_position(services, head)
+        assignments = [w.consumer.assignment() for w in (first, second)]
+    assert all(assignments), "both workers hold partitions"
+    assert_equal_to_a_clean_rebuild(services)
 
 
 def test_messages_the_publisher_repeats_are_applied_once(
-    pg_url: str, broker: Broker, topic: str
+    pg_url: str, broker: Broker, topic: str, published_demo: tuple[Services, int]
 ) -> None:
-    services = bootstrap(Settings(database_url=pg_url))
-    try:
-        demo.load(services)
-        head = publish(services, broker, topic)
-        store = services.read_models.store
-        with store.transaction() as cursor:  # as if it crashed before recording anything
-            store.forget_tracking(cursor, f"publisher@{topic}")
-        assert publish(services, broker, topic) == head  # every event now sits there twice
-        group = f"views-{uuid4().hex[:8]}"
-        with running(worker(pg_url, broker, topic, group)):
-            wait_for_position(services, head)
-        models = services.read_models
-        with models.reading() as cursor:
-            assert models.audit.count(cursor, "events") == head
-        assert_equal_to_a_clean_rebuild(services)
-    finally:
-        services.close()
+    services, head = published_demo
+    store = services.read_models.store
+    with store.transaction() as cursor:  # as if it crashed before recording anything
+        store.forget_tracking(cursor, f"publisher@{topic}")
+    assert publish(services, broker, topic) == head  # every event now sits there twice
+    with running(worker(pg_url, broker, topic, f"views-{uuid4().hex[:8]}")):
+        wait_for_position(services, head)
+    models = services.read_models
+    with models.reading() as cursor:
+        assert models.audit.count(cursor, "events") == head
+    assert_equal_to_a_clean_rebuild(services)
 
 
 def test_a_worker_whose_batch_fails_before_commit_rolls_it_back_and_reads_it_again(
-    pg_url: str, broker: Broker, topic: str
+    pg_url: str, broker: Broker, topic: str, published_demo: tuple[Services, int]
 ) -> None:
-    services = bootstrap(Settings(database_url=pg_url))
-    try:
-        demo.load(services)
-        head = publish(services, broker, topic)
-        failing = worker(pg_url, broker, topic, f"views-{uuid4().hex[:8]}", batch_size=40)
-        failures: list[int] = []
+    services, head = published_demo
+    failing = worker(pg_url, broker, topic, f"views-{uuid4().hex[:8]}", batch_size=40)
+    failures: list[int] = []
 
-        def crash_now_and_then(records: list[Any]) -> None:
-            if records and len(failures) < 3 and random.random() < 0.5:
-                failures.append(records[0].position)
-                raise RuntimeError("the worker fails mid-batch")
+    def crash_now_and_then(records: list[Any]) -> None:
+        if records and len(failures) < 3 and random.random() < 0.5:
+            failures.append(records[0].position)
+            raise RuntimeError("the worker fails mid-batch")
 
-        failing.before_commit = crash_now_and_then
-        with running(failing):
-            wait_for_position(services, head)
-        assert failures, "the fault was injected"
-        assert_equal_to_a_clean_rebuild(services)
-    finally:
-        services.close()
+    failing.before_commit = crash_now_and_then
+    with running(failing):
+        wait_for_position(services, head)
+    assert failures, "the fault was injected"
+    assert_equal_to_a_clean_rebuild(services)
 
 
 def consumed(services: Services, group: str) -> int:
@@ -215,3 +215,41 @@ def test_a_worker_killed_mid_batch_resumes_to_what_a_clean_rebuild_builds(
         assert_equal_to_a_clean_rebuild(services)
     finally:
         services.close()
+
+
+def test_a_worker_takes_over_views_the_in_process_follower_kept_halfway(
+    pg_url: str, broker: Broker, topic: str, published_demo: tuple[Services, int]
+) -> None:
+    services, head = published_demo
+    models = services.read_models
+    models.follower().catch_up(until=head // 2)
+    assert models.position() == head // 2
+    with running(worker(pg_url, broker, topic, f"views-{uuid4().hex[:8]}")):
+        wait_for_position(services, head)
+    assert_equal_to_a_clean_rebuild(services)
+
+
+def test_a_worker_carries_on_into_tables_a_rebuild_swapped_in(
+    pg_url: str, broker: Broker, topic: str, published_demo: tuple[Services, int]
+) -> None:
+    services, head = published_demo
+    running_worker = worker(pg_url, broker, topic, f"views-{uuid4().hex[:8]}")
+    with running(running_worker):
+        wait_for_position(services, head)
+        models = services.read_models
+        swapped = rebuild(models, ["audit", "state"])
+        assert all(r.swapped and r.identical for r in swapped)  # type: ignore[union-attr]
+        for quarter, starts in ((1, date(2027, 1, 1)), (2, date(2027, 4, 1))):  # more events
+            services.bus.handle(
+                m.OpenCycle(
+                    key=f"2027-Q{quarter}",
+                    name=f"Q{quarter} 2027",
+                    starts_on=starts,
+                    ends_on=starts + timedelta(days=89),
+                ),
+                Principal("root", "admin"),
+            )
+        later = publish(services, broker, topic)
+        assert later > head
+        wait_for_position(services, later)
+    assert_equal_to_a_clean_rebuild(services)
