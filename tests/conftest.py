@@ -15,6 +15,8 @@ from commands import messages as m
 from commands.bus import CommandBus, Outcome
 from commands.principals import ADMIN, EDITOR, Principal
 from ledger.application import Ledger
+from ledger.principal import token_hash
+from okr_ledger import demo
 from okr_ledger.bootstrap import Services, bootstrap
 from okr_ledger.config import Settings
 
@@ -56,6 +58,16 @@ def bus(services: Services) -> CommandBus:
 
 
 ADMIN_PRINCIPAL = Principal("ada.admin", ADMIN)
+
+
+def grant_token(
+    bus: CommandBus, token: str, name: str = "amira", role: str = ADMIN, teams: tuple = ()
+) -> None:
+    """Add a principal whose API token is ``token`` (as the CLI's ``principal add`` does)."""
+    bus.handle(
+        m.AddPrincipal(name=name, role=role, token_hash=token_hash(token), team_ids=teams),
+        ADMIN_PRINCIPAL,
+    )
 
 
 @dataclass
@@ -155,3 +167,13 @@ def build_org(bus: CommandBus, *, start: bool = True) -> Org:
 @pytest.fixture
 def org(bus: CommandBus) -> Org:
     return build_org(bus)
+
+
+@pytest.fixture(scope="module")
+def demo_services() -> Iterator[Services]:
+    """The demo quarter on the in-memory store, read models caught up (shared by a module)."""
+    services = bootstrap(Settings(database_url="memory://"))
+    demo.load(services)
+    services.read_models.catch_up()
+    yield services
+    services.close()

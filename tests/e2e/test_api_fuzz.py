@@ -18,11 +18,9 @@ from marshmallow import fields as mfields
 from marshmallow.validate import OneOf
 
 from commands import messages as m
-from commands.principals import Principal
-from ledger.principal import token_hash
 from okr_ledger.bootstrap import Services, bootstrap
 from okr_ledger.config import Settings
-from tests.conftest import FakeClock, build_org
+from tests.conftest import FakeClock, build_org, grant_token
 from web import create_app
 from web.resources import RESOURCES
 from web.writes import Route
@@ -123,10 +121,7 @@ def bodies(draw: st.DrawFn, route: Route, ids: dict[str, str]) -> Any:
 @pytest.fixture(scope="module")
 def fuzz_world() -> Iterator[tuple[Flask, Services, dict[str, str]]]:
     services = bootstrap(Settings(database_url="memory://"), clock=FakeClock())
-    root = Principal("root", "admin")
-    services.bus.handle(
-        m.AddPrincipal(name="fuzzer", role="admin", token_hash=token_hash(TOKEN)), root
-    )
+    grant_token(services.bus, TOKEN, "fuzzer")
     org = build_org(services.bus)
     objective = org.objective()
     kr = org.key_result(objective)

@@ -6,13 +6,10 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
-from commands import messages as m
-from commands.principals import Principal
 from ledger.key_result import KeyResult
-from ledger.principal import token_hash
 from okr_ledger.bootstrap import bootstrap
 from okr_ledger.config import Settings
-from tests.conftest import FakeClock, build_org
+from tests.conftest import FakeClock, build_org, grant_token
 from web import create_app
 
 THREADS, ROUNDS = 12, 6
@@ -23,10 +20,7 @@ def test_many_threads_checking_in_with_one_expected_version_get_one_winner_per_v
 ) -> None:
     services = bootstrap(Settings(database_url=pg_url), clock=FakeClock())
     try:
-        services.bus.handle(
-            m.AddPrincipal(name="amira", role="admin", token_hash=token_hash("t")),
-            Principal("root", "admin"),
-        )
+        grant_token(services.bus, "t")
         org = build_org(services.bus)
         kr = org.key_result(org.objective())
         app = create_app({"SERVICES": services, "TESTING": True})

@@ -15,18 +15,13 @@ import orjson
 import pytest
 from kafka import KafkaProducer
 
-from commands import messages as m
-from commands.principals import Principal
 from ledger.key_result import KeyResult
-from ledger.principal import token_hash
 from okr_ledger.bootstrap import Services, bootstrap
 from okr_ledger.config import Settings
 from streams.intake import RESULT_SCHEMA, CommandIntake
 from streams.kafka import consumer, ensure_topics, producer
-from tests.conftest import FakeClock, build_org
+from tests.conftest import FakeClock, build_org, grant_token
 from tests.integration.broker import FAST_GROUP, Broker, read_topic
-
-ROOT = Principal("root", "admin")
 
 
 @dataclass
@@ -93,10 +88,7 @@ def intake(pg_url: str, broker: Broker) -> Iterator[Intake]:
         ("otto.editor", "editor", "other-editor-token", (org.other_team,)),
         ("vic.viewer", "viewer", "viewer-token", ()),
     ]:
-        services.bus.handle(
-            m.AddPrincipal(name=name, role=role, token_hash=token_hash(token), team_ids=teams),
-            ROOT,
-        )
+        grant_token(services.bus, token, name, role, teams)
     runner = make_intake(services, broker, uuid4().hex[:8])
     stop = threading.Event()
     thread = threading.Thread(target=runner.run, args=(stop,))
@@ -223,9 +215,7 @@ def test_a_batch_read_again_after_a_crash_acts_once(pg_url: str, broker: Broker)
     try:
         org = build_org(services.bus)
         kr = org.key_result(org.objective())
-        services.bus.handle(
-            m.AddPrincipal(name="amira", role="admin", token_hash=token_hash("t")), ROOT
-        )
+        grant_token(services.bus, "t")
         suffix = uuid4().hex[:8]
         commands, results = f"commands-{suffix}", f"results-{suffix}"
         ensure_topics(broker.servers, [commands, results], 1)  # before anyone subscribes

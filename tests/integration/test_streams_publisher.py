@@ -21,9 +21,6 @@ import orjson
 import pytest
 
 from bench.generate import generate
-from commands import messages as m
-from commands.principals import Principal
-from ledger.principal import token_hash
 from okr_ledger import demo
 from okr_ledger.bootstrap import Services, bootstrap
 from okr_ledger.config import Settings
@@ -31,7 +28,7 @@ from projections.records import decode_page
 from streams.envelope import WATERMARK_SCHEMA
 from streams.kafka import topic_producer
 from streams.publisher import Publisher
-from tests.conftest import FakeClock, build_org
+from tests.conftest import FakeClock, build_org, grant_token
 from tests.integration.broker import Broker, broker_outage, read_topic, wait_until
 from web import create_app
 
@@ -268,10 +265,7 @@ def test_while_the_broker_is_down_the_api_accepts_commands_and_the_publisher_cat
 ) -> None:
     services = bootstrap(Settings(database_url=pg_url), clock=FakeClock())
     try:
-        services.bus.handle(
-            m.AddPrincipal(name="amira", role="admin", token_hash=token_hash("t")),
-            Principal("root", "admin"),
-        )
+        grant_token(services.bus, "t")
         org = build_org(services.bus)
         kr = org.key_result(org.objective())
         publisher = publisher_for(services, own_broker, topic, ack_timeout=2.0)

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
 import pytest
 
-from okr_ledger import demo
-from okr_ledger.bootstrap import Services, bootstrap
-from okr_ledger.config import Settings
+from okr_ledger.bootstrap import Services
 from projections.chart import MARGIN_LEFT, MARGIN_RIGHT, key_result_chart
 from projections.okrs import DAY, start_of
 from projections.snapshot import Snapshot
@@ -194,15 +191,6 @@ def test_an_unknown_id_or_another_kind_of_document_raises_key_error() -> None:
         key_result_chart(snap, "no-such-key-result")
     with pytest.raises(KeyError):
         key_result_chart(snap, CYCLE["id"])
-
-
-@pytest.fixture(scope="module")
-def demo_services() -> Iterator[Services]:
-    services = bootstrap(Settings(database_url="memory://"))
-    demo.load(services)
-    services.read_models.catch_up()
-    yield services
-    services.close()
 
 
 def test_every_demo_key_result_charts_with_a_point_per_check_in(demo_services: Services) -> None:

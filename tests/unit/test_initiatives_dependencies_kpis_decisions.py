@@ -651,39 +651,20 @@ def test_an_editor_records_decisions_only_about_its_own_teams(org: Org) -> None:
     mine, theirs = org.objective("Mine"), org.objective("Theirs", team=org.other_team)
     editor = org.editor()
 
-    with pytest.raises(Forbidden):
-        org.do(
-            m.RecordDecision(
-                forum="Team huddle",
-                decided_by=("erin",),
-                decision_type="other",
-                summary="s",
-                rationale="r",
-                affects=(mine, theirs),
-            ),
-            editor,
-        )
-    with pytest.raises(Forbidden):
-        org.do(
-            m.RecordDecision(
-                forum="Team huddle",
-                decided_by=("erin",),
-                decision_type="other",
-                summary="s",
-                rationale="r",
-            ),
-            editor,
-        )
-
-    outcome = org.do(
-        m.RecordDecision(
+    def huddle(*affects: UUID) -> m.RecordDecision:
+        return m.RecordDecision(
             forum="Team huddle",
             decided_by=("erin",),
             decision_type="other",
             summary="s",
             rationale="r",
-            affects=(mine,),
-        ),
-        editor,
-    )
+            affects=affects,
+        )
+
+    with pytest.raises(Forbidden):
+        org.do(huddle(mine, theirs), editor)
+    with pytest.raises(Forbidden):
+        org.do(huddle(), editor)
+
+    outcome = org.do(huddle(mine), editor)
     assert org.bus.ledger.get(Decision, outcome.created_id).affects == (mine,)  # type: ignore[arg-type]

@@ -11,7 +11,6 @@ import csv
 import io
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
@@ -19,9 +18,7 @@ import pytest
 
 from ledger.key_result import Target, is_easing
 from ledger.scoring import DEFAULT_POLICY, ScoringPolicy
-from okr_ledger import demo
-from okr_ledger.bootstrap import Services, bootstrap
-from okr_ledger.config import Settings
+from okr_ledger.bootstrap import Services
 from projections.diff import record_of
 from projections.facts import day, number
 from projections.okrs import DAY, end_of, start_of
@@ -657,15 +654,6 @@ def test_policy_from_rejects_a_bad_value_naming_the_parameter(name: str, value: 
 
 
 # -- the demo cycle ---------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def demo_services() -> Iterator[Services]:
-    services = bootstrap(Settings(database_url="memory://"))
-    demo.load(services)
-    services.read_models.catch_up()
-    yield services
-    services.close()
 
 
 def test_the_demo_cycle_is_reviewed_from_the_memory_store(demo_services: Services) -> None:
