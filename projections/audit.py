@@ -46,17 +46,12 @@ class AuditView(View):
         self.scopes.clear()
 
     def _load_scopes(self, cursor: Cursor, idents: set[str]) -> None:
-        wanted = sorted(idents)
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ", ".join(["%s"] * len(chunk))
-            rows = cursor.execute(
-                f"SELECT aggregate_id, cycle_id, team_id FROM {self.t('events')} "
-                f"WHERE version = 1 AND aggregate_id IN ({marks})",
-                chunk,
-            ).fetchall()
-            for row in rows:
-                self.scopes[row["aggregate_id"]] = (row["cycle_id"], row["team_id"])
+        for row in cursor.select_in(
+            f"SELECT aggregate_id, cycle_id, team_id FROM {self.t('events')} "
+            "WHERE version = 1 AND aggregate_id IN",
+            sorted(idents),
+        ):
+            self.scopes[row["aggregate_id"]] = (row["cycle_id"], row["team_id"])
 
     def apply(self, cursor: Cursor, records: list[Record]) -> None:
         unknown = {r.aggregate_id for r in records if r.version > 1} - self.scopes.keys()

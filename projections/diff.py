@@ -114,7 +114,7 @@ def diff(start: Snapshot, rows: list[dict[str, Any]], decisions: dict[str, Doc])
             if r.aggregate_type == "KeyResult":
                 changes.append(change)
             continue
-        before = copy.deepcopy(docs.get(r.aggregate_id))
+        before = docs.get(r.aggregate_id)  # replaced below, never changed in place
         after = reduce(copy.deepcopy(before), r)
         if after is None:
             continue

@@ -6,7 +6,6 @@ the tracking positions, so every event is applied exactly once."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -95,15 +94,11 @@ class Follower:
                 if self.before_commit:
                     self.before_commit(view, fresh)
                 self.store.track(cursor, view.tracking_name, fresh[-1].position)
-        except IntegrityError:
+        except BaseException as failure:
             view.forget()
             self._positions.pop(view.tracking_name, None)
-            if self.position(view) > seen:
+            if isinstance(failure, IntegrityError) and self.position(view) > seen:
                 return 0  # another follower applied this batch first
-            raise
-        except BaseException:
-            view.forget()
-            self._positions.pop(view.tracking_name, None)
             raise
         self._positions[view.tracking_name] = fresh[-1].position
         return len(fresh)
@@ -113,13 +108,3 @@ class Follower:
         while not stop.is_set():
             if not self.catch_up():
                 stop.wait(poll)
-
-
-def wait_for(store: ReadStore, view: View, position: int, timeout: float) -> int:
-    """Wait until the view has reached ``position`` (or the timeout); its position."""
-    deadline = time.monotonic() + timeout
-    reached = store.position(view.tracking_name)
-    while reached < position and time.monotonic() < deadline:
-        time.sleep(0.02)
-        reached = store.position(view.tracking_name)
-    return reached

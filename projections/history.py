@@ -7,6 +7,7 @@ import json
 from collections import defaultdict
 from typing import Any
 
+from projections.diff import decision_json
 from projections.records import iso
 
 CHANGES = {
@@ -31,7 +32,6 @@ def priority_history(
         doc = json.loads(version["doc"])
         row = audit.get(version["position"], {})
         decision_id = row.get("decision_id")
-        decision = decisions.get(decision_id or "")
         rankings = by_team[doc["team_id"]]
         if rankings:
             rankings[-1]["until"] = iso(version["recorded_at"])
@@ -46,11 +46,7 @@ def priority_history(
             ],
             "who": row.get("actor"),
             "why": row.get("reason"),
-            "decision": None if decision_id is None else {
-                "id": decision_id,
-                "summary": decision.get("summary") if decision else None,
-                "forum": decision.get("forum") if decision else None,
-            },
+            "decision": decision_json(decision_id, decisions),
             "position": version["position"],
         })  # fmt: skip
     return [

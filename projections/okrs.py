@@ -13,7 +13,7 @@ from typing import Any
 from ledger.kpi import Bands
 from ledger.scoring import DEFAULT_POLICY, KeyResultScore, ScoringPolicy, weighted_mean
 from projections.facts import number
-from projections.records import EPOCH, iso
+from projections.records import EPOCH, iso, micros_of
 from projections.reducers import Doc
 from projections.snapshot import Snapshot
 
@@ -29,9 +29,7 @@ DAY = 86_400_000_000
 
 
 def end_of(day: str) -> int:
-    moment = datetime.combine(date.fromisoformat(day), time.max, tzinfo=EPOCH.tzinfo)
-    delta = moment - EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return micros_of(datetime.combine(date.fromisoformat(day), time.max, tzinfo=EPOCH.tzinfo))
 
 
 def start_of(day: str) -> int:
@@ -126,9 +124,7 @@ def key_result_node(
         "kind": doc["kind"],
         "baseline": plain(number(doc.get("baseline"))),
         "target": plain(number(doc.get("target"))),
-        "band": [plain(number(doc.get("band_low"))), plain(number(doc.get("band_high")))]
-        if doc["kind"] == "band"
-        else None,
+        "band": band_of(doc),
         "unit": doc.get("unit") or None,
         "deadline": doc.get("deadline"),
         "owner": doc["owner"],
@@ -143,11 +139,7 @@ def key_result_node(
             "effective_at": iso(latest["effective_at"]),
             "recorded_at": iso(latest["recorded_at"]),
         },
-        "score": {
-            "computed": plain(card.computed),
-            "override": plain(card.override),
-            "final": plain(card.final),
-        },
+        "score": score_json(card),
         "stale": is_stale(snapshot, doc, latest, at),
         "advice": key_result_advice(doc),
         "initiatives": [initiative_node(i) for i in initiatives],
@@ -295,6 +287,21 @@ def team_summaries(
             }
         )
     return summaries
+
+
+def band_of(doc: Doc) -> list[float | None] | None:
+    """A keep-in-band key result's band, [low, high] (None for other kinds)."""
+    if doc["kind"] != "band":
+        return None
+    return [plain(number(doc.get("band_low"))), plain(number(doc.get("band_high")))]
+
+
+def score_json(score: KeyResultScore) -> dict[str, float | None]:
+    return {
+        "computed": plain(score.computed),
+        "override": plain(score.override),
+        "final": plain(score.final),
+    }
 
 
 def cycle_json(doc: Doc) -> dict[str, Any]:

@@ -19,11 +19,15 @@ import orjson
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def micros(iso: str) -> int:
-    """UTC microseconds since the epoch for an ISO 8601 time with a zone."""
-    moment = datetime.fromisoformat(iso)
+def micros_of(moment: datetime) -> int:
+    """UTC microseconds since the epoch for a zone-aware datetime."""
     delta = moment - EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def micros(iso: str) -> int:
+    """UTC microseconds since the epoch for an ISO 8601 time with a zone."""
+    return micros_of(datetime.fromisoformat(iso))
 
 
 def iso(value: int | None) -> str | None:

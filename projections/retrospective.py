@@ -23,7 +23,16 @@ from ledger.scoring import DEFAULT_POLICY, KeyResultScore, ScoringPolicy, weight
 from projections.cells import spreadsheet_cell
 from projections.diff import record_of
 from projections.facts import number
-from projections.okrs import DAY, cycle_json, plain, ranks, reference_time, start_of
+from projections.okrs import (
+    DAY,
+    band_of,
+    cycle_json,
+    plain,
+    ranks,
+    reference_time,
+    score_json,
+    start_of,
+)
 from projections.records import Record, iso
 from projections.reducers import Doc
 from projections.snapshot import Snapshot
@@ -166,7 +175,7 @@ def _key_result_entry(context: _Context, doc: Doc) -> dict[str, Any]:
         "dropped": None if stop is None else _who_when_why(stop),
         "baseline": plain(number(doc.get("baseline"))),
         "target": plain(number(doc.get("target"))),
-        "band": _band(doc),
+        "band": band_of(doc),
         "unit": doc.get("unit") or None,
         "deadline": doc.get("deadline"),
         "score": score_json(context.scores[doc["id"]]),
@@ -175,20 +184,6 @@ def _key_result_entry(context: _Context, doc: Doc) -> dict[str, Any]:
         "series": [_point(row) for row in rows],
         "target_changes": [target_change(r) for r in context.retargets.get(doc["id"], [])],
         "chart": None,
-    }
-
-
-def _band(doc: Doc) -> list[float | None] | None:
-    if doc["kind"] != "band":
-        return None
-    return [plain(number(doc.get("band_low"))), plain(number(doc.get("band_high")))]
-
-
-def score_json(score: KeyResultScore) -> dict[str, float | None]:
-    return {
-        "computed": plain(score.computed),
-        "override": plain(score.override),
-        "final": plain(score.final),
     }
 
 

@@ -17,7 +17,7 @@ from projections.chart import key_result_chart
 from projections.diff import diff
 from projections.follower import Follower
 from projections.history import priority_history
-from projections.okrs import alignment_graph, kpi_board, okr_tree
+from projections.okrs import alignment_graph, cycle_json, kpi_board, okr_tree
 from projections.retrospective import retrospective
 from projections.snapshot import Snapshot, load_snapshot
 from projections.state import RECORDED, StateView
@@ -100,11 +100,7 @@ class ReadModels:
     def cycles(self) -> list[dict[str, Any]]:
         with self.reading() as cursor:
             docs = self.state.docs_of_kind(cursor, "cycle")
-        return sorted(
-            ({k: d.get(k) for k in ("id", "key", "name", "starts_on", "ends_on",
-                                     "cadence_days", "status")} for d in docs),
-            key=lambda c: (c["starts_on"], c["key"]),
-        )  # fmt: skip
+        return sorted(map(cycle_json, docs), key=lambda c: (c["starts_on"], c["key"]))
 
     def snapshot(
         self,
@@ -170,17 +166,10 @@ class ReadModels:
         return priority_history(versions, audit, names, decisions)
 
     def audit_at(self, cursor: Cursor, positions: list[int]) -> dict[int, dict[str, Any]]:
-        found: dict[int, dict[str, Any]] = {}
-        for start in range(0, len(positions), 500):
-            chunk = positions[start : start + 500]
-            if not chunk:
-                continue
-            marks = ", ".join(["%s"] * len(chunk))
-            for row in cursor.execute(
-                f"SELECT * FROM {self.audit.t('events')} WHERE position IN ({marks})", chunk
-            ).fetchall():
-                found[row["position"]] = row
-        return found
+        rows = cursor.select_in(
+            f"SELECT * FROM {self.audit.t('events')} WHERE position IN", positions
+        )
+        return {row["position"]: row for row in rows}
 
     def diff(self, cycle: str, start: int, end: int) -> Any:
         cycle_id = resolve(cycle, Cycle)

@@ -78,22 +78,17 @@ class StateView(View):
     # -- writing -------------------------------------------------------------------------
 
     def _load_docs(self, cursor: Cursor, idents: set[str]) -> None:
-        wanted = sorted(idents)
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ", ".join(["%s"] * len(chunk))
-            rows = cursor.execute(
-                f"SELECT id, doc FROM {self.t('nodes')} WHERE id IN ({marks})", chunk
-            ).fetchall()
-            for row in rows:
-                self.docs[row["id"]] = orjson.loads(row["doc"])
+        for row in cursor.select_in(
+            f"SELECT id, doc FROM {self.t('nodes')} WHERE id IN", sorted(idents)
+        ):
+            self.docs[row["id"]] = orjson.loads(row["doc"])
 
     def apply(self, cursor: Cursor, records: list[Record]) -> None:
         kept = [r for r in records if r.aggregate_type in KINDS]
         unknown = {r.aggregate_id for r in kept if r.version > 1} - self.docs.keys()
         if unknown:
             self._load_docs(cursor, unknown)
-        touched: dict[str, tuple[Doc, Record]] = {}
+        touched: dict[str, tuple[Doc, Record, str | None, str]] = {}  # doc, event, team, text
         versions, check_ins, measurements = [], [], []
         for r in kept:
             doc = self.docs.get(r.aggregate_id)
@@ -116,18 +111,19 @@ class StateView(View):
             if doc is None:
                 continue
             self.docs[r.aggregate_id] = doc
-            touched[r.aggregate_id] = (doc, r)
+            team, text = self._team_of(doc), dumps(doc)
+            touched[r.aggregate_id] = (doc, r, team, text)
             versions.append(
                 (
                     r.aggregate_id,
                     r.version,
                     doc["type"],
                     doc.get("cycle_id"),
-                    self._team_of(doc),
+                    team,
                     r.position,
                     r.recorded_at,
                     r.effective_at,
-                    dumps(doc),
+                    text,
                 )
             )
         cursor.insert_rows(self.t("versions"), VERSION_COLUMNS, versions)
@@ -142,16 +138,8 @@ class StateView(View):
             "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET "
             "version = excluded.version, position = excluded.position, doc = excluded.doc",
             [
-                (
-                    ident,
-                    doc["type"],
-                    self._cycle_of(doc),
-                    self._team_of(doc),
-                    r.version,
-                    r.position,
-                    dumps(doc),
-                )
-                for ident, (doc, r) in touched.items()
+                (ident, doc["type"], self._cycle_of(doc), team, r.version, r.position, text)
+                for ident, (doc, r, team, text) in touched.items()
             ],
         )
 

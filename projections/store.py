@@ -35,6 +35,16 @@ class Cursor:
         if rows:
             self.raw.executemany(self._sql(sql), rows)
 
+    def select_in(
+        self, head: str, values: Sequence[Any], chunk: int = 500
+    ) -> Iterator[dict[str, Any]]:
+        """The rows of ``head`` (a query ending in ``... IN``) over ``values``, asked in
+        chunks (both databases bound how many parameters one statement takes)."""
+        for start in range(0, len(values), chunk):
+            part = values[start : start + chunk]
+            marks = ", ".join(["%s"] * len(part))
+            yield from self.execute(f"{head} ({marks})", part).fetchall()
+
     def fetchall(self) -> list[dict[str, Any]]:
         return [dict(row) for row in self.raw.fetchall()]
 

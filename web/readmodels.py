@@ -18,7 +18,7 @@ from marshmallow.validate import OneOf, Range
 from ledger.meta import utc_now
 from projections.audit import audit_row
 from projections.cells import spreadsheet_cell
-from projections.records import micros
+from projections.records import micros_of
 from projections.retrospective import policy_from, retrospective_csv
 from projections.service import ReadModels, ViewBehind
 from projections.state import EFFECTIVE, RECORDED
@@ -37,11 +37,11 @@ def read_models() -> ReadModels:
 
 
 def now_micros() -> int:
-    return micros(utc_now().isoformat())
+    return micros_of(utc_now())
 
 
 def to_micros(value: Any) -> int | None:
-    return None if value is None else micros(value.isoformat())
+    return None if value is None else micros_of(value)
 
 
 class FreshnessSchema(Schema):
