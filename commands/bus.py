@@ -7,7 +7,7 @@ import hashlib
 import json
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -16,11 +16,11 @@ from uuid import UUID, uuid4
 from commands.errors import Forbidden, IdempotencyKeyReused, UnknownCommand
 from commands.messages import Command
 from commands.principals import EDITOR, Principal
-from ledger.application import Ledger
+from ledger.application import Ledger, not_found
 from ledger.base import LedgerAggregate
 from ledger.cycle import Cycle
 from ledger.decision import Decision
-from ledger.exceptions import RuleViolation, VersionConflict
+from ledger.exceptions import NotFound, RuleViolation, VersionConflict
 from ledger.meta import Meta, utc_now
 from ledger.receipt import Receipt
 
@@ -94,21 +94,26 @@ class Unit:
         nearly every act on it checks the cycle.
         """
         if ident not in self._loaded:
-            known = self.ledger.peek(ident)
-            cycle_id = getattr(known, "cycle_id", None)
-            wanted = [ident] if cycle_id in (None, *self._loaded) else [ident, cycle_id]
-            for found_id, found in self.ledger.get_many(wanted).items():
-                self._loaded.setdefault(found_id, found)
+            cycle_id = getattr(self.ledger.peek(ident), "cycle_id", None)
+            self.load([ident] if cycle_id is None else [ident, cycle_id])
         aggregate = self._loaded.get(ident)
         if not isinstance(aggregate, cls):
-            return self.ledger.get(cls, ident, field=field)  # raises NotFound
+            raise not_found(cls, ident, field)
         return aggregate
 
+    def load(self, idents: Sequence[UUID]) -> None:
+        """Read the aggregates not loaded yet in one round trip (missing ones are skipped)."""
+        wanted = [ident for ident in idents if ident not in self._loaded]
+        if wanted:
+            for found_id, found in self.ledger.get_many(wanted).items():
+                self._loaded.setdefault(found_id, found)
+
     def find(self, cls: type[A], ident: UUID) -> A | None:
-        cached = self._loaded.get(ident)
-        if cached is not None:
-            return cached if isinstance(cached, cls) else None
-        return self.ledger.find(cls, ident)
+        """Like ``get`` (the same object for the rest of the command), or None."""
+        try:
+            return self.get(cls, ident)
+        except NotFound:
+            return None
 
     def target(self, cls: type[A], ident: UUID, *, field: str | None = None) -> A:
         """The aggregate the command acts on, checked against the expected version."""

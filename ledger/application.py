@@ -42,6 +42,11 @@ KIND_NAMES = {
 }
 
 
+def not_found(cls: type, ident: UUID, field: str | None = None) -> NotFound:
+    """The error for an aggregate of type ``cls`` that is not in the ledger."""
+    return NotFound(KIND_NAMES.get(cls.__name__, cls.__name__.lower()), ident, field=field)
+
+
 class Ledger(Application[UUID]):
     """Get → act → save; the aggregates check the rules, ``save`` appends the events."""
 
@@ -79,8 +84,7 @@ class Ledger(Application[UUID]):
             except AggregateNotFoundError:
                 found = None
         if not isinstance(found, cls):
-            kind = KIND_NAMES.get(cls.__name__, cls.__name__.lower())
-            raise NotFound(kind, ident, field=field)
+            raise not_found(cls, ident, field)
         return found
 
     def get_many(self, idents: Sequence[UUID]) -> dict[UUID, LedgerAggregate]:

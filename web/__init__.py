@@ -67,7 +67,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.spec.options["security"] = [{"bearer": []}]
     errors.register(app)
     app.before_request(guard_api_request)
-    app.register_error_handler(HTTPException, errors.http_error)
     api.register_blueprint(health_blueprint)
     for blueprint in blueprints():
         api.register_blueprint(blueprint)

@@ -76,10 +76,14 @@ def error_response(
     if field_errors:
         body["fields"] = field_errors
     body.update(extra)
+    return json_error(status, body, headers)
+
+
+def json_error(status: int, body: dict[str, Any], headers: dict[str, str] | None) -> Response:
+    """The one error shape on the wire: ``{"error": body}`` with its status."""
     response = jsonify({"error": body})
     response.status_code = status
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
+    response.headers.update(headers or {})
     return response
 
 
@@ -97,10 +101,7 @@ def ledger_error(error: LedgerError) -> Response:
         headers["ETag"] = f'"{error.current}"'
     if isinstance(error, Unauthenticated):
         headers["WWW-Authenticate"] = 'Bearer realm="okr-ledger"'
-    response = jsonify({"error": error_body(status, error)})
-    response.status_code = status
-    response.headers.update(headers)
-    return response
+    return json_error(status, error_body(status, error), headers)
 
 
 def _flatten_webargs(messages: Any) -> dict[str, Any]:

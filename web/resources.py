@@ -7,6 +7,7 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from commands import messages as m
+from ledger.application import KIND_NAMES
 from ledger.cycle import Cycle
 from ledger.decision import Decision
 from ledger.dependency import Dependency
@@ -184,11 +185,12 @@ def blueprints() -> list[Blueprint]:
             description=(cls.__doc__ or name).split("\n")[0],
         )
         register_writes(blp, routes)
-        register_reads(blp, cls, f"/<uuid:{param}>", name.rstrip("s").replace("-", " "))
+        register_reads(blp, cls, f"/<uuid:{param}>", KIND_NAMES[cls.__name__])
         made.append(blp)
-    priorities = made[1]
+        if cls is Team:
+            teams = blp
     register_reads(
-        priorities,
+        teams,  # a team's priorities in a cycle live under /teams
         Priorities,
         "/<uuid:team_id>/cycles/<uuid:cycle_id>/priorities",
         "team's priorities",

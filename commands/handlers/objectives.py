@@ -15,9 +15,9 @@ from commands.messages import (
     UnalignObjective,
     UnlinkObjectiveFromChoice,
 )
-from ledger.exceptions import RuleViolation
+from ledger.base import require_choice
 from ledger.key_result import KeyResult
-from ledger.objective import Objective
+from ledger.objective import PARENT_KINDS, Objective
 from ledger.priorities import Priorities
 from ledger.strategy import Strategy
 from ledger.team import Team
@@ -49,8 +49,6 @@ def draft_objective(cmd: DraftObjective, unit: Unit) -> None:
     if priorities is None:
         priorities = Priorities.establish(team_id=team.id, cycle_id=cycle.id, meta=unit.meta)
         unit.add(priorities)
-    else:
-        priorities = unit.get(Priorities, priorities.id)
     priorities.enter(objective.id, unit.meta)
 
 
@@ -84,18 +82,12 @@ def align_objective(cmd: AlignObjective, unit: Unit) -> None:
     objective = _objective(unit, cmd.objective_id, "align an objective")
     ledger = unit.ledger
     parent: Objective | KeyResult
-    if cmd.parent_kind == "key_result":
+    if require_choice(cmd.parent_kind, PARENT_KINDS, "parent_kind") == "key_result":
         parent = unit.get(KeyResult, cmd.parent_id, field="parent_id")
         above = {parent.objective_id, *ledger.objective_ancestors(parent.objective_id)}
-    elif cmd.parent_kind == "objective":
+    else:
         parent = unit.get(Objective, cmd.parent_id, field="parent_id")
         above = ledger.objective_ancestors(cmd.parent_id)
-    else:
-        raise RuleViolation(
-            "not_allowed",
-            "parent_kind must be one of objective, key_result",
-            field="parent_kind",
-        )
     objective.align_to(parent, above, unit.cycle(objective.cycle_id), unit.meta)
 
 
@@ -110,11 +102,13 @@ def drop_objective(cmd: DropObjective, unit: Unit) -> None:
     objective = _objective(unit, cmd.objective_id, "drop an objective")
     cycle = unit.cycle(objective.cycle_id)
     objective.drop(cycle, unit.meta)
+    priorities_id = Priorities.id_for(objective.team_id, objective.cycle_id)
+    unit.load([*objective.key_result_ids, priorities_id])  # one round trip for all
     for key_result_id in objective.key_result_ids:
         key_result = unit.get(KeyResult, key_result_id)
         if key_result.is_live:
             key_result.drop(cycle, unit.meta)
-    priorities = unit.get(Priorities, Priorities.id_for(objective.team_id, objective.cycle_id))
+    priorities = unit.get(Priorities, priorities_id)
     priorities.leave(objective.id, unit.meta)
 
 
