@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from projections.records import Record, iso
+from projections.records import Record
 from projections.store import Cursor
 from projections.view import View, dumps, scope_of
+from projections.vocabulary import time_text
 
 COLUMNS = (
     "position", "aggregate_id", "aggregate_type", "event_type", "version", "recorded_at",
@@ -79,8 +80,8 @@ def audit_row(row: dict[str, Any], *, full: bool) -> dict[str, Any]:
         "aggregate_type": row["aggregate_type"],
         "aggregate_id": row["aggregate_id"],
         "version": row["version"],
-        "recorded_at": iso(row["recorded_at"]),
-        "effective_at": iso(row["effective_at"]),
+        "recorded_at": time_text(row["recorded_at"]),
+        "effective_at": time_text(row["effective_at"]),
         "actor": row["actor"],
         "cycle_id": row["cycle_id"],
         "team_id": row["team_id"],

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from projections import records
 from projections.facts import number
 from projections.okrs import DAY, end_of, start_of
 from projections.reducers import Doc
@@ -209,12 +209,8 @@ def _number(value: float, step: float) -> str:
     return f"{round(value, decimals) or 0.0:.{decimals}f}"  # never "-0"
 
 
-def _moment(micros: float) -> datetime:
-    return datetime.fromtimestamp(micros / 1_000_000, tz=UTC)
-
-
 def _date(micros: float) -> str:
-    moment = _moment(micros)
+    moment = records.moment(int(micros))
     return f"{moment.day} {MONTHS[moment.month - 1]}"
 
 
@@ -292,7 +288,7 @@ def _actual(
         parts.append(_polyline("actual", plot, points, COLOURS["actual"]))
     unit = doc.get("unit") or ""
     for (t, v), row in zip(points, rows, strict=True):
-        label = f"{_moment(t).date().isoformat()}: {row['value']} {unit}".strip()
+        label = f"{records.moment(int(t)).date().isoformat()}: {row['value']} {unit}".strip()
         parts.append(
             f'<circle class="point" cx="{_f(plot.x(t))}" cy="{_f(plot.y(v))}" r="3" '
             f'fill="{COLOURS["actual"]}"><title>{escape(label)}</title></circle>'

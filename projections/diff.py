@@ -6,47 +6,58 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from typing import Any
 
-from projections.records import Record, iso
+from ledger.base import LedgerAggregate
+from ledger.cycle import Cycle
+from ledger.decision import Decision
+from ledger.dependency import Dependency
+from ledger.initiative import Initiative
+from ledger.key_result import KeyResult
+from ledger.kpi import Kpi
+from ledger.objective import Objective
+from ledger.priorities import Priorities
+from ledger.strategy import Strategy
+from ledger.team import Team
+from projections.records import Record
 from projections.reducers import KINDS, MEASUREMENTS, Doc, reduce
 from projections.snapshot import Snapshot
+from projections.vocabulary import time_text
 
-NAMES = {
-    "Objective.Drafted": "objective_added",
-    "Objective.Dropped": "objective_dropped",
-    "Objective.Reworded": "objective_reworded",
-    "Objective.OwnerChanged": "owner_changed",
-    "Objective.Aligned": "realigned",
-    "Objective.Unaligned": "realigned",
-    "Objective.LinkedToChoice": "strategy_link_changed",
-    "Objective.UnlinkedFromChoice": "strategy_link_changed",
-    "Objective.Reflected": "objective_closed",
-    "Objective.KeyResultAdded": "key_result_counted",
-    "KeyResult.Defined": "key_result_added",
-    "KeyResult.Dropped": "key_result_dropped",
-    "KeyResult.Reworded": "key_result_reworded",
-    "KeyResult.OwnerChanged": "owner_changed",
-    "KeyResult.Reweighted": "key_result_reweighted",
-    "KeyResult.ScoreOverridden": "score_overridden",
-    "KeyResult.CheckedIn": "checked_in",
-    "KeyResult.CheckInCorrected": "check_in_corrected",
-    "Initiative.Proposed": "initiative_added",
-    "Initiative.Stopped": "initiative_stopped",
-    "Initiative.Started": "initiative_started",
-    "Initiative.Completed": "initiative_completed",
-    "Initiative.StatusChanged": "initiative_status_changed",
-    "Initiative.ResourcesAllocated": "resources_allocated",
-    "Initiative.ResourcesReallocated": "resources_reallocated",
-    "Initiative.LinkedToKeyResult": "initiative_relinked",
-    "Initiative.UnlinkedFromKeyResult": "initiative_relinked",
-    "Initiative.Prioritised": "initiative_prioritised",
-    "Priorities.Established": "priorities_established",
-    "Priorities.ObjectiveEntered": "ranked",
-    "Priorities.ObjectiveLeft": "unranked",
-    "Priorities.Reprioritised": "reprioritised",
-    "Decision.Recorded": "decision_recorded",
-}
+AGGREGATES: tuple[type[LedgerAggregate], ...] = (
+    Strategy, Team, Cycle, Objective, KeyResult, Initiative, Dependency, Kpi, Decision,
+    Priorities,
+)  # fmt: skip
+"""The aggregates whose events a diff names (``reducers.KINDS``)."""
+
+EASED = "key_result_target_eased"
+"""A ``KeyResult.Retargeted`` that eases the target gets its own kind: easing needs a
+reason, and reviews look for it."""
+
+
+def snake(name: str) -> str:
+    """``KeyResult`` → ``key_result``, ``CheckInCorrected`` → ``check_in_corrected``."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def change_kinds() -> list[str]:
+    """Every change kind a diff can name: ``<aggregate>_<event>`` in snake case for each
+    event of the aggregates a diff covers (docs/read-models.md explains each)."""
+    kinds = [
+        f"{snake(aggregate.__name__)}_{snake(name)}"
+        for aggregate in AGGREGATES
+        for name, cls in vars(aggregate).items()
+        if isinstance(cls, type)
+        and issubclass(cls, LedgerAggregate.Event)
+        and name not in ("Event", "Created")
+        and f"{aggregate.__name__}.{name}" not in SKIPPED
+    ]
+    return [*kinds, EASED]
+
+
+SKIPPED = {"Kpi.Measured"}
+"""Events a diff leaves out (KPIs are not part of a cycle's OKR set)."""
 
 
 def record_of(row: dict[str, Any]) -> Record:
@@ -59,11 +70,9 @@ def record_of(row: dict[str, Any]) -> Record:
 
 
 def change_name(r: Record) -> str:
-    if r.event_type == "KeyResult.Retargeted":
-        return "target_eased" if r.data.get("easing") else "target_raised"
-    if r.event_type in NAMES:
-        return NAMES[r.event_type]
-    return f"{r.aggregate_type.lower()}_{r.name.lower()}"
+    if r.event_type == "KeyResult.Retargeted" and r.data.get("easing"):
+        return EASED
+    return f"{snake(r.aggregate_type)}_{snake(r.name)}"
 
 
 def field_changes(before: Doc | None, after: Doc) -> tuple[dict[str, Any], list[str]]:
@@ -92,7 +101,7 @@ def diff(start: Snapshot, rows: list[dict[str, Any]], decisions: dict[str, Doc])
     changes = []
     for row in rows:
         r = record_of(row)
-        if r.aggregate_type not in KINDS:
+        if r.aggregate_type not in KINDS or r.event_type in SKIPPED:
             continue
         change: dict[str, Any] = {
             "change": change_name(r),
@@ -100,19 +109,18 @@ def diff(start: Snapshot, rows: list[dict[str, Any]], decisions: dict[str, Doc])
             "id": r.aggregate_id,
             "position": r.position,
             "who": r.actor,
-            "when": iso(r.recorded_at),
-            "effective": iso(r.effective_at),
+            "when": time_text(r.recorded_at),
+            "effective": time_text(r.effective_at),
             "why": r.reason,
             "decision": decision_json(r.decision_id, decisions),
         }
         if r.event_type in MEASUREMENTS:
             change["check_in"] = {
                 **r.data,
-                "effective_at": r.effective_at,
-                "recorded_at": r.recorded_at,
+                "effective_at": time_text(r.effective_at),
+                "recorded_at": time_text(r.recorded_at),
             }
-            if r.aggregate_type == "KeyResult":
-                changes.append(change)
+            changes.append(change)
             continue
         before = docs.get(r.aggregate_id)  # replaced below, never changed in place
         after = reduce(copy.deepcopy(before), r)

@@ -4,24 +4,19 @@ the read models score exactly as the ledger defines scoring."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from ledger.key_result import CheckIn, ScoreOverride, Target
 from ledger.scoring import DEFAULT_POLICY, KeyResultScore, ScoringPolicy, score_key_result
+from projections.records import micros, moment
 from projections.reducers import Doc
 
 
 def number(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
-
-
-def moment(value: int) -> datetime:
-    return datetime.fromtimestamp(value // 1_000_000, tz=UTC).replace(
-        microsecond=value % 1_000_000
-    )
 
 
 def day(value: str | None) -> date | None:
@@ -49,7 +44,7 @@ def override_of(override: dict[str, Any] | None) -> ScoreOverride | None:
         Decimal(str(override["score"])),
         override["reason"],
         override["actor"],
-        moment(override["recorded_at"]),
+        moment(micros(override["recorded_at"])),
     )
 
 

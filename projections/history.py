@@ -8,7 +8,7 @@ from collections import defaultdict
 from typing import Any
 
 from projections.diff import decision_json
-from projections.records import iso
+from projections.vocabulary import time_text
 
 CHANGES = {
     "Priorities.Established": "established",
@@ -34,10 +34,10 @@ def priority_history(
         decision_id = row.get("decision_id")
         rankings = by_team[doc["team_id"]]
         if rankings:
-            rankings[-1]["until"] = iso(version["recorded_at"])
+            rankings[-1]["until"] = time_text(version["recorded_at"])
         rankings.append({
-            "from": iso(version["recorded_at"]),
-            "effective_from": iso(version["effective_at"]),
+            "from": time_text(version["recorded_at"]),
+            "effective_from": time_text(version["effective_at"]),
             "until": None,
             "change": CHANGES.get(row.get("event_type", ""), "changed"),
             "order": [

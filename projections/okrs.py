@@ -12,10 +12,10 @@ from typing import Any
 
 from ledger.kpi import Bands
 from ledger.scoring import DEFAULT_POLICY, KeyResultScore, ScoringPolicy, weighted_mean
-from projections.facts import number
-from projections.records import EPOCH, iso, micros_of
+from projections.records import micros_of
 from projections.reducers import Doc
 from projections.snapshot import Snapshot
+from projections.vocabulary import EPOCH, decimal_text, time_text
 
 TASK_VERBS = {
     "launch", "deliver", "complete", "publish", "run", "hold", "hire", "build", "ship",
@@ -110,10 +110,6 @@ def is_stale(snapshot: Snapshot, doc: Doc, latest: dict[str, Any] | None, at: in
     return at - since > window
 
 
-def plain(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
-
-
 def key_result_node(
     snapshot: Snapshot, doc: Doc, at: int, card: KeyResultScore, initiatives: list[Doc]
 ) -> dict[str, Any]:
@@ -122,22 +118,22 @@ def key_result_node(
         "id": doc["id"],
         "statement": doc["statement"],
         "kind": doc["kind"],
-        "baseline": plain(number(doc.get("baseline"))),
-        "target": plain(number(doc.get("target"))),
+        "baseline": decimal_text(doc.get("baseline")),
+        "target": decimal_text(doc.get("target")),
         "band": band_of(doc),
         "unit": doc.get("unit") or None,
         "deadline": doc.get("deadline"),
         "owner": doc["owner"],
         "classification": doc["classification"],
-        "weight": plain(number(doc["weight"])),
+        "weight": decimal_text(doc["weight"]),
         "status": doc["status"],
         "latest": None
         if latest is None
         else {
-            "value": float(latest["value"]),
+            "value": decimal_text(latest["value"]),
             "confidence": latest["confidence"],
-            "effective_at": iso(latest["effective_at"]),
-            "recorded_at": iso(latest["recorded_at"]),
+            "effective_at": time_text(latest["effective_at"]),
+            "recorded_at": time_text(latest["recorded_at"]),
         },
         "score": score_json(card),
         "stale": is_stale(snapshot, doc, latest, at),
@@ -180,7 +176,7 @@ def objective_node(
         "commitment": doc["commitment"],
         "status": doc["status"],
         "rank": rank,
-        "score": plain(weighted_mean(cards[k["id"]] for k in live)),
+        "score": decimal_text(weighted_mean(cards[k["id"]] for k in live)),
         "choices": sorted(doc["choices"]),
         "parents": [{"id": p, "kind": kind} for p, kind in sorted(doc["parents"].items())],
         "outcome": reflection["outcome"] if reflection else None,
@@ -246,7 +242,7 @@ def okr_tree(
     )
     return {
         "cycle": cycle_json(snapshot.cycle),
-        "as_of": iso(snapshot.as_of),
+        "as_of": time_text(snapshot.as_of),
         "time": snapshot.mode,
         "team": team,
         "choices": choices,
@@ -289,18 +285,18 @@ def team_summaries(
     return summaries
 
 
-def band_of(doc: Doc) -> list[float | None] | None:
+def band_of(doc: Doc) -> list[str | None] | None:
     """A keep-in-band key result's band, [low, high] (None for other kinds)."""
     if doc["kind"] != "band":
         return None
-    return [plain(number(doc.get("band_low"))), plain(number(doc.get("band_high")))]
+    return [decimal_text(doc.get("band_low")), decimal_text(doc.get("band_high"))]
 
 
-def score_json(score: KeyResultScore) -> dict[str, float | None]:
+def score_json(score: KeyResultScore) -> dict[str, str | None]:
     return {
-        "computed": plain(score.computed),
-        "override": plain(score.override),
-        "final": plain(score.final),
+        "computed": decimal_text(score.computed),
+        "override": decimal_text(score.override),
+        "final": decimal_text(score.final),
     }
 
 
@@ -327,11 +323,11 @@ def kpi_board(
         board.append({
             "id": kpi["id"], "key": kpi["key"], "name": kpi["name"], "unit": kpi.get("unit"),
             "team": teams.get(kpi["team_id"], {}).get("name"), "direction": kpi["direction"],
-            "healthy": float(bands.healthy), "warning": float(bands.warning),
-            "latest": float(latest["value"]) if latest else None,
-            "measured_at": iso(latest["effective_at"]) if latest else None,
+            "healthy": decimal_text(bands.healthy), "warning": decimal_text(bands.warning),
+            "latest": decimal_text(latest["value"]) if latest else None,
+            "measured_at": time_text(latest["effective_at"]) if latest else None,
             "health": bands.health(Decimal(latest["value"])) if latest else None,
-            "first": float(rows[0]["value"]) if rows else None,
+            "first": decimal_text(rows[0]["value"]) if rows else None,
             "measurements": len(rows),
         })  # fmt: skip
     return board

@@ -11,12 +11,12 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+from projections.vocabulary import EPOCH, decimal_text
 
 
 def micros_of(moment: datetime) -> int:
@@ -30,11 +30,9 @@ def micros(iso: str) -> int:
     return micros_of(datetime.fromisoformat(iso))
 
 
-def iso(value: int | None) -> str | None:
-    """The ISO 8601 UTC text of a microsecond time."""
-    if value is None:
-        return None
-    return (EPOCH + timedelta(microseconds=value)).isoformat()
+def moment(value: int) -> datetime:
+    """The zone-aware datetime of UTC microseconds since the epoch."""
+    return EPOCH + timedelta(microseconds=value)
 
 
 def _uuid(hex32: str) -> str:
@@ -43,8 +41,8 @@ def _uuid(hex32: str) -> str:
 
 def plain(value: Any) -> Any:
     """The ledger's tagged values (``{"_type_": ..., "_data_": ...}``) as plain ones:
-    UUIDs as canonical text, decimals, dates and datetimes as their text, the event
-    metadata as a dict."""
+    UUIDs as canonical text, decimals as their canonical text (``decimal_text``), dates
+    and datetimes as their text, the event metadata as a dict."""
     kind = type(value)
     if kind is dict:
         tag = value.get("_type_")
@@ -52,6 +50,8 @@ def plain(value: Any) -> Any:
             data = value["_data_"]
             if tag == "uuid_hex":
                 return _uuid(data)
+            if tag == "decimal_str":
+                return decimal_text(data)
             if tag == "okr_meta":
                 return {k: plain(v) for k, v in data.items()}
             return data

@@ -2,7 +2,8 @@
 
 A document is a plain dict: what the read models show of a strategy, team, cycle,
 objective, key result, initiative, dependency, KPI, decision or team priorities; its
-``type`` names which, its ``id`` the aggregate. These
+``type`` names which, its ``id`` the aggregate. Its values are in the API's vocabulary
+(decimals and times as canonical text, ``projections.vocabulary``). These
 reducers are the read side's own reading of the events (it does not reuse the
 aggregates): check-ins and KPI measurements are kept in their own tables instead.
 """
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from projections.records import Record
+from projections.vocabulary import time_text
 
 Doc = dict[str, Any]
 Reducer = Callable[[Doc, Record], None]
@@ -171,7 +173,7 @@ on("KeyResult.Retargeted")(copy_fields("target", "band_low", "band_high", "deadl
 def _overridden(doc: Doc, r: Record) -> None:
     doc["override"] = {
         "score": r.data["score"], "reason": r.reason or "", "actor": r.actor,
-        "recorded_at": r.recorded_at,
+        "recorded_at": time_text(r.recorded_at),
     }  # fmt: skip
 
 
@@ -212,7 +214,9 @@ on("Dependency.Resolved")(set_status("resolved"))
 on("Kpi.Defined")(create)
 on("Kpi.BandsChanged")(copy_fields("healthy", "warning"))
 
-on("Decision.Recorded")(lambda doc, r: (create(doc, r), doc.update(recorded_at=r.recorded_at)))
+on("Decision.Recorded")(
+    lambda doc, r: (create(doc, r), doc.update(recorded_at=time_text(r.recorded_at)))
+)
 
 on("Priorities.Established")(lambda doc, r: (create(doc, r), doc.update(order=[])))
 on("Priorities.ObjectiveEntered")(append("order", "objective_id"))

@@ -22,23 +22,22 @@ from ledger.objective import MISS_CAUSES
 from ledger.scoring import DEFAULT_POLICY, KeyResultScore, ScoringPolicy, weighted_mean
 from projections.cells import spreadsheet_cell
 from projections.diff import record_of
-from projections.facts import number
 from projections.okrs import (
     DAY,
     band_of,
     cycle_json,
-    plain,
     ranks,
     reference_time,
     score_json,
     start_of,
 )
-from projections.records import Record, iso
+from projections.records import Record
 from projections.reducers import Doc
 from projections.snapshot import Snapshot
 from projections.state import EFFECTIVE
+from projections.vocabulary import decimal_text, time_text
 
-LANDING_BARS = {"committed": 1.0, "aspirational": 0.7}
+LANDING_BARS = {"committed": Decimal(1), "aspirational": Decimal("0.7")}
 """The final score at which an objective of each commitment counts as landed."""
 STOPS = {
     "Objective.Dropped": "objective",
@@ -67,7 +66,7 @@ def retrospective(
     return {
         "cycle": cycle_json(snapshot.cycle),
         "policy": policy_json(policy),
-        "reviewed_at": iso(context.until),
+        "reviewed_at": time_text(context.until),
         "key_results": key_results,
         "objectives": objectives,
         "commitments": commitments(objectives),
@@ -170,11 +169,11 @@ def _key_result_entry(context: _Context, doc: Doc) -> dict[str, Any]:
         "team": team_ref(snapshot, doc["team_id"]),
         "kind": doc["kind"],
         "classification": doc["classification"],
-        "weight": plain(number(doc["weight"])),
+        "weight": decimal_text(doc["weight"]),
         "status": doc["status"],
         "dropped": None if stop is None else _who_when_why(stop),
-        "baseline": plain(number(doc.get("baseline"))),
-        "target": plain(number(doc.get("target"))),
+        "baseline": decimal_text(doc.get("baseline")),
+        "target": decimal_text(doc.get("target")),
         "band": band_of(doc),
         "unit": doc.get("unit") or None,
         "deadline": doc.get("deadline"),
@@ -189,17 +188,17 @@ def _key_result_entry(context: _Context, doc: Doc) -> dict[str, Any]:
 
 def _point(row: dict[str, Any]) -> dict[str, Any]:
     return {
-        "effective_at": iso(row["effective_at"]),
-        "recorded_at": iso(row["recorded_at"]),
-        "value": float(row["value"]),
+        "effective_at": time_text(row["effective_at"]),
+        "recorded_at": time_text(row["recorded_at"]),
+        "value": decimal_text(row["value"]),
         "confidence": row["confidence"],
     }
 
 
 def _who_when_why(r: Record) -> dict[str, Any]:
     return {
-        "when": iso(r.recorded_at),
-        "effective": iso(r.effective_at),
+        "when": time_text(r.recorded_at),
+        "effective": time_text(r.effective_at),
         "who": r.actor,
         "why": r.reason,
         "decision_id": r.decision_id,
@@ -217,7 +216,7 @@ def target_change(r: Record) -> dict[str, Any]:
 
 
 def _aim(data: dict[str, Any], prefix: str) -> dict[str, Any]:
-    aim: dict[str, Any] = {name: plain(number(data.get(prefix + name))) for name in AIM_FIELDS[:3]}
+    aim: dict[str, Any] = {name: decimal_text(data.get(prefix + name)) for name in AIM_FIELDS[:3]}
     aim["deadline"] = data.get(prefix + "deadline")
     return aim
 
@@ -263,7 +262,7 @@ def rhythm(counted: list[tuple[Period, bool]]) -> dict[str, Any]:
     return {
         "periods": len(counted),
         "periods_with_check_in": checked,
-        "share": round(checked / len(counted), 3) if counted else None,
+        "share": decimal_text(round(Decimal(checked) / len(counted), 3)) if counted else None,
     }
 
 
@@ -295,7 +294,7 @@ def _objective_entry(context: _Context, doc: Doc) -> dict[str, Any]:
         "team": team_ref(context.snapshot, doc["team_id"]),
         "commitment": doc["commitment"],
         "status": doc["status"],
-        "score": plain(weighted_mean(live)),
+        "score": decimal_text(weighted_mean(live)),
         "outcome": reflection.get("outcome"),
         "achieved": reflection.get("achieved"),
         "why": reflection.get("why"),
@@ -310,7 +309,7 @@ def commitments(objectives: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     summary = {}
     for commitment, bar in LANDING_BARS.items():
         scores = [
-            o["score"]
+            Decimal(o["score"])
             for o in objectives
             if o["commitment"] == commitment
             and o["status"] != "dropped"
@@ -318,9 +317,9 @@ def commitments(objectives: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         ]
         summary[commitment] = {
             "scored": len(scores),
-            "mean": round(sum(scores) / len(scores), 3) if scores else None,
+            "mean": decimal_text(round(sum(scores) / len(scores), 3)) if scores else None,
             "landed": sum(1 for s in scores if s >= bar),
-            "bar": bar,
+            "bar": decimal_text(bar),
         }
     return summary
 
@@ -380,16 +379,16 @@ def _decisions(snapshot: Snapshot, records: list[Record]) -> list[dict[str, Any]
             "summary": d.get("summary"),
             "rationale": d.get("rationale"),
             "decided_by": list(d.get("decided_by", [])),
-            "recorded_at": iso(d.get("recorded_at")),
+            "recorded_at": d.get("recorded_at"),
         }
-        for d in sorted(chosen, key=lambda d: (d.get("recorded_at") or 0, d["id"]))
+        for d in sorted(chosen, key=lambda d: (d.get("recorded_at") or "", d["id"]))
     ]
 
 
 def policy_json(policy: ScoringPolicy) -> dict[str, Any]:
     return {
         "band_mode": policy.band_mode,
-        "par": {name: float(value) for name, value in policy.par.items()},
+        "par": {name: decimal_text(value) for name, value in policy.par.items()},
         "use_overrides": policy.use_overrides,
         "milestone_grace_days": policy.milestone_grace_days,
     }

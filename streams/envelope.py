@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from projections.records import Record, iso, micros
+from projections.records import Record, micros, moment
 
 EVENT_SCHEMA = "okr-ledger.event/1"
 WATERMARK_SCHEMA = "okr-ledger.watermark/1"
@@ -37,8 +37,12 @@ EVENT_SCHEMA_HEADER = ("okr-schema", EVENT_SCHEMA.encode())
 
 def event_message(record: Record, chain_hash: str | None) -> tuple[bytes, bytes, Headers]:
     """(key, value, headers) of the message for one stored event."""
-    recorded = iso(record.recorded_at)
-    effective = recorded if record.effective_at == record.recorded_at else iso(record.effective_at)
+    recorded = moment(record.recorded_at).isoformat()
+    effective = (
+        recorded
+        if record.effective_at == record.recorded_at
+        else moment(record.effective_at).isoformat()
+    )
     value = {
         "schema": EVENT_SCHEMA,
         "event_type": record.event_type,

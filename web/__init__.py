@@ -20,6 +20,7 @@ from web.health import blp as health_blueprint
 from web.json import OrjsonProvider
 from web.readmodels import blp as read_models_blueprint
 from web.resources import blueprints
+from web.state_responses import register_event_schemas
 
 
 class OkrApi(Api):  # type: ignore[misc]
@@ -71,4 +72,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for blueprint in blueprints():
         api.register_blueprint(blueprint)
     api.register_blueprint(read_models_blueprint)
+    register_event_schemas(api.spec)
     return app

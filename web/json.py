@@ -1,18 +1,28 @@
 """JSON responses rendered with orjson: the read models answer with large documents,
-which the standard encoder takes several times longer to write."""
+which the standard encoder takes several times longer to write. A decimal or a time
+that reaches the encoder is written in the API's vocabulary (``projections.vocabulary``)."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import orjson
 from flask.json.provider import DefaultJSONProvider
 
+from projections.vocabulary import decimal_text, time_text
+
+OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+
 
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return float(value)
+        return decimal_text(value)
+    if isinstance(value, datetime):
+        return time_text(value)
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, (set, frozenset, tuple)):
         return list(value)
     return str(value)
@@ -22,8 +32,10 @@ class OrjsonProvider(DefaultJSONProvider):
     """Writes with orjson; reads (small request bodies) with the standard parser, which
     also takes integers of any size."""
 
+    default = staticmethod(_default)
+
     def dumps(self, obj: Any, **kwargs: Any) -> str:
         try:
-            return orjson.dumps(obj, default=_default, option=orjson.OPT_NON_STR_KEYS).decode()
+            return orjson.dumps(obj, default=_default, option=OPTIONS).decode()
         except TypeError:  # e.g. an integer beyond 64 bits
             return super().dumps(obj, **kwargs)

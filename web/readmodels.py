@@ -22,8 +22,11 @@ from projections.records import micros_of
 from projections.retrospective import policy_from, retrospective_csv
 from projections.service import ReadModels, ViewBehind
 from projections.state import EFFECTIVE, RECORDED
+from projections.vocabulary import time_text
+from web import responses as r
 from web.auth import current_principal
 from web.errors import ApiErrorSchema, error_response
+from web.retrospective_responses import RetrospectiveSchema
 
 blp = Blueprint(
     "read-models", __name__, url_prefix="/api/v1", description="Read models built from the log"
@@ -120,19 +123,49 @@ def guarded(view: Callable[..., Any]) -> Callable[..., Any]:
         result = view(models, query, **path)
         if result is None:
             return error_response(404, "not_found", "no such cycle (at that instant)")
-        if isinstance(result, Response):
-            result.headers["X-View-Position"] = str(reached)
-            return result
-        return result, 200, {"X-View-Position": str(reached)}
+        if not isinstance(result, Response):
+            # Rendered as is (already in the vocabulary): the schema documents it, and
+            # the tests hold the two together; a marshmallow dump would only cost time.
+            result = current_app.json.response(result)
+        result.headers["X-View-Position"] = str(reached)
+        return result
 
     wrapper.__name__ = view.__name__
     wrapper.__doc__ = view.__doc__
     return wrapper
 
 
-def route(rule: str, query: type[Schema], operation: str) -> Callable[..., Any]:
+OTHER_MEDIA = {
+    "csv": ("text/csv", "format=csv: comma-separated values with a header row"),
+    "jsonl": ("application/x-ndjson", "format=jsonl: one JSON object per line"),
+    "svg": ("image/svg+xml", "an SVG document"),
+}
+
+
+def route(
+    rule: str,
+    query: type[Schema],
+    operation: str,
+    response: type[Schema] | None,
+    *,
+    media: tuple[str, ...] = (),
+) -> Callable[..., Any]:
+    """Register a read-model view: ``response`` documents its JSON body, ``media``
+    names its other representations (``OTHER_MEDIA``)."""
+
     def register(view: Callable[..., Any]) -> Callable[..., Any]:
-        decorated: Any = blp.response(200)(guarded(view))
+        decorated: Any = guarded(view)
+        if response is not None:
+            decorated = blp.response(200, response)(decorated)
+        for kind in media:
+            content_type, description = OTHER_MEDIA[kind]
+            decorated = blp.alt_response(
+                200,
+                schema={"type": "string"},
+                content_type=content_type,
+                description=description,
+                success=True,
+            )(decorated)
         for code in (400, 401, 404, 422, 503):
             decorated = blp.alt_response(code, schema=ApiErrorSchema)(decorated)
         decorated = blp.arguments(query(), location="query")(decorated)
@@ -143,13 +176,13 @@ def route(rule: str, query: type[Schema], operation: str) -> Callable[..., Any]:
     return register
 
 
-@route("/cycles", FreshnessSchema, "listCycles")
+@route("/cycles", FreshnessSchema, "listCycles", r.CycleListSchema)
 def cycles(models: ReadModels, query: dict[str, Any]) -> Any:
     """Every cycle, with its dates and status."""
     return {"cycles": models.cycles()}
 
 
-@route("/cycles/<cycle>/okrs", OkrQuerySchema, "getCycleOkrs")
+@route("/cycles/<cycle>/okrs", OkrQuerySchema, "getCycleOkrs", r.OkrTreeSchema)
 def okrs(models: ReadModels, query: dict[str, Any], cycle: str) -> Any:
     """The OKR tree of a cycle: strategic choice → objective → key results → initiatives,
     with ranks, latest values, scores, confidence, staleness and quality advice; now, or
@@ -163,20 +196,25 @@ def okrs(models: ReadModels, query: dict[str, Any], cycle: str) -> Any:
     )
 
 
-@route("/cycles/<cycle>/alignment", FreshnessSchema, "getCycleAlignment")
+@route("/cycles/<cycle>/alignment", FreshnessSchema, "getCycleAlignment", r.AlignmentSchema)
 def alignment(models: ReadModels, query: dict[str, Any], cycle: str) -> Any:
     """The alignment graph of a cycle, with its orphan objectives."""
     return models.alignment(cycle)
 
 
-@route("/cycles/<cycle>/priorities/history", FreshnessSchema, "getPriorityHistory")
+@route(
+    "/cycles/<cycle>/priorities/history",
+    FreshnessSchema,
+    "getPriorityHistory",
+    r.PriorityHistorySchema,
+)
 def priorities_history(models: ReadModels, query: dict[str, Any], cycle: str) -> Any:
     """Per team, each ranking in force: when it started, who set it, why, which decision."""
     history = models.priority_history(cycle)
     return None if history is None else {"cycle": cycle, "teams": history}
 
 
-@route("/cycles/<cycle>/diff", DiffQuerySchema, "getCycleDiff")
+@route("/cycles/<cycle>/diff", DiffQuerySchema, "getCycleDiff", r.DiffSchema)
 def cycle_diff(models: ReadModels, query: dict[str, Any], cycle: str) -> Any:
     """Named changes between two instants (recorded time), each with who, when, why and
     decision, and the field changes that turn the earlier OKR set into the later."""
@@ -193,8 +231,8 @@ def cycle_diff(models: ReadModels, query: dict[str, Any], cycle: str) -> Any:
         return None
     return {
         "cycle": cycle,
-        "from": query["start"].isoformat(),
-        "to": query["end"].isoformat(),
+        "from": time_text(query["start"]),
+        "to": time_text(query["end"]),
         "changes": changes,
     }
 
@@ -217,7 +255,13 @@ class RetrospectiveQuerySchema(FreshnessSchema):
     milestone_grace_days = fields.String(metadata={"description": "re-score: 0 to 60"})
 
 
-@route("/cycles/<cycle>/retrospective", RetrospectiveQuerySchema, "getRetrospective")
+@route(
+    "/cycles/<cycle>/retrospective",
+    RetrospectiveQuerySchema,
+    "getRetrospective",
+    RetrospectiveSchema,
+    media=("csv",),
+)
 def cycle_retrospective(models: ReadModels, query: dict[str, Any], cycle: str) -> Any:
     """The end-of-cycle review: final scores (computed and overridden), committed vs
     aspirational outcomes, target changes, drops, reprioritisations and their decisions,
@@ -246,6 +290,8 @@ def cycle_retrospective(models: ReadModels, query: dict[str, Any], cycle: str) -
     "/cycles/<cycle>/retrospective/key-results/<key_result>/chart.svg",
     FreshnessSchema,
     "getKeyResultChart",
+    None,
+    media=("svg",),
 )
 def key_result_chart(
     models: ReadModels, query: dict[str, Any], cycle: str, key_result: str
@@ -255,13 +301,13 @@ def key_result_chart(
     return None if svg is None else Response(svg, mimetype="image/svg+xml")
 
 
-@route("/kpis/health", FreshnessSchema, "getKpiBoard")
+@route("/kpis/health", FreshnessSchema, "getKpiBoard", r.KpiBoardSchema)
 def kpi_health(models: ReadModels, query: dict[str, Any]) -> Any:
     """The KPI health board: every KPI's latest value and health."""
     return {"kpis": models.kpis()}
 
 
-@route("/audit", AuditQuerySchema, "getAuditTrail")
+@route("/audit", AuditQuerySchema, "getAuditTrail", r.AuditPageSchema, media=("csv", "jsonl"))
 def audit(models: ReadModels, query: dict[str, Any]) -> Any:
     """Every event flattened, filtered, a page at a time (or exported whole as CSV or
     JSON lines). Auditors and admins see reasons, payloads and correlation ids."""

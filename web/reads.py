@@ -19,6 +19,7 @@ from ledger.exceptions import NotFound
 from web.auth import current_principal
 from web.errors import ApiErrorSchema, BadRequest
 from web.render import aggregate_json, event_json
+from web.state_responses import aggregate_schema, history_schema
 
 ETAG_HEADER = {
     "ETag": {
@@ -42,35 +43,6 @@ class StateQuerySchema(Schema):
     as_of = fields.AwareDateTime(
         metadata={"description": "the state as recorded by this instant (ISO 8601 with zone)"}
     )
-
-
-class AggregateSchema(Schema):
-    id = fields.UUID(required=True)
-    type = fields.String(required=True)
-    version = fields.Integer(required=True)
-    created_on = fields.String(required=True, metadata={"format": "date-time"})
-    modified_on = fields.String(required=True, metadata={"format": "date-time"})
-    state = fields.Dict(required=True)
-
-
-class EventSchema(Schema):
-    position = fields.Integer(allow_none=True)
-    type = fields.String(required=True)
-    aggregate_id = fields.UUID(required=True)
-    version = fields.Integer(required=True)
-    recorded_at = fields.String(required=True)
-    effective_at = fields.String(required=True)
-    actor = fields.String(required=True)
-    reason = fields.String(allow_none=True)
-    decision_id = fields.UUID(allow_none=True)
-    correlation_id = fields.UUID(required=True)
-    command_id = fields.String(allow_none=True)
-    data = fields.Dict(required=True)
-
-
-class HistorySchema(Schema):
-    aggregate_id = fields.UUID(required=True)
-    events = fields.List(fields.Nested(EventSchema), required=True)
 
 
 def load_state(cls: type[LedgerAggregate], ident: UUID, query: dict[str, Any]) -> Any:
@@ -110,10 +82,14 @@ def register_reads(
         current = "version" not in query and "as_of" not in query
         if current and request.if_none_match.contains_weak(str(aggregate.version)):
             return "", 304, {"ETag": etag}
-        return aggregate_json(aggregate), 200, {"ETag": etag}
+        # Rendered as is, like the read models (web/readmodels.py): the schema documents
+        # the body and the tests validate real bodies against the document.
+        response = current_app.json.response(aggregate_json(aggregate))
+        response.headers["ETag"] = etag
+        return response
 
     state.__doc__ = f"The {kind}'s current state, or its state at a version or instant."
-    view: Any = blp.response(200, AggregateSchema, headers=ETAG_HEADER)(state)
+    view: Any = blp.response(200, aggregate_schema(cls), headers=ETAG_HEADER)(state)
     view = blp.alt_response(304, description="Not modified (If-None-Match)")(view)
     for code in (400, 401, 404, 422):
         view = blp.alt_response(code, schema=ApiErrorSchema)(view)
@@ -133,10 +109,10 @@ def register_reads(
         events = [
             event_json(e, positions.get(e.originator_version)) for e in ledger.history(ident)
         ]
-        return {"aggregate_id": ident, "events": events}
+        return current_app.json.response({"aggregate_id": str(ident), "events": events})
 
     history.__doc__ = f"Every event of the {kind}, with who, when, why and under which decision."
-    hview: Any = blp.response(200, HistorySchema)(history)
+    hview: Any = blp.response(200, history_schema(cls))(history)
     for code in (401, 403, 404):
         hview = blp.alt_response(code, schema=ApiErrorSchema)(hview)
     hview = blp.doc(operationId=f"get{cls.__name__}History")(hview)

@@ -1,4 +1,5 @@
-"""Aggregates and events as JSON: ids and times as strings, numbers as numbers."""
+"""Aggregates and events as JSON, in the API's vocabulary (``projections.vocabulary``):
+ids, decimals and times as canonical text; counts and versions as integers."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from uuid import UUID
 from ledger.base import LedgerAggregate
 from ledger.key_result import KeyResult
 from ledger.scoring import score_key_result
+from projections.vocabulary import decimal_text, time_text
 
 BASE_FIELDS = {"_id", "_version", "_created_on", "_modified_on", "_pending_events"}
 
@@ -20,12 +22,10 @@ def plain(value: Any) -> Any:
     if value is None or isinstance(value, (str, bool, int)):
         return value
     if isinstance(value, Decimal):
-        return (
-            int(value)
-            if value == value.to_integral_value() and abs(value) < 2**53
-            else float(value)
-        )
-    if isinstance(value, (UUID, date, datetime)):
+        return decimal_text(value)
+    if isinstance(value, datetime):
+        return time_text(value)
+    if isinstance(value, (UUID, date)):
         return str(value) if isinstance(value, UUID) else value.isoformat()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
@@ -47,8 +47,8 @@ def aggregate_json(aggregate: LedgerAggregate) -> dict[str, Any]:
         "id": str(aggregate.id),
         "type": type(aggregate).__name__,
         "version": aggregate.version,
-        "created_on": aggregate.created_on.isoformat(),
-        "modified_on": aggregate.modified_on.isoformat(),
+        "created_on": time_text(aggregate.created_on),
+        "modified_on": time_text(aggregate.modified_on),
         "state": state,
     }
 
@@ -63,8 +63,8 @@ def event_json(event: LedgerAggregate.Event, position: int | None) -> dict[str, 
         "type": type(event).__qualname__,
         "aggregate_id": str(event.originator_id),
         "version": event.originator_version,
-        "recorded_at": event.timestamp.isoformat(),
-        "effective_at": meta.effective_at.isoformat(),
+        "recorded_at": time_text(event.timestamp),
+        "effective_at": time_text(meta.effective_at),
         "actor": meta.actor,
         "reason": meta.reason,
         "decision_id": plain(meta.decision_id),
