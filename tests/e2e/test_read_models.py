@@ -45,6 +45,7 @@ from okr_ledger.config import Settings
 from projections.diff import apply_diff
 from projections.records import micros
 from projections.service import ReadModels
+from projections.vocabulary import decimal_text
 from tests.conftest import FakeClock
 from tests.e2e.conftest import World, error_of
 from web import create_app
@@ -181,14 +182,15 @@ def instant(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def as_float(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
+def as_text(value: Decimal | None) -> str | None:
+    """A ledger decimal as the API writes it."""
+    return decimal_text(value)
 
 
-def score_of(kr: KeyResult, policy: ScoringPolicy | None = None) -> dict[str, float | None]:
+def score_of(kr: KeyResult, policy: ScoringPolicy | None = None) -> dict[str, str | None]:
     """What the ledger's own scoring says of a key result."""
     score = score_key_result(kr, policy or ScoringPolicy())
-    return {k: as_float(getattr(score, k)) for k in ("computed", "override", "final")}
+    return {k: as_text(getattr(score, k)) for k in ("computed", "override", "final")}
 
 
 def walk_audit(quarter: Demo, who: str, *, limit: int, **filters: Any) -> list[dict[str, Any]]:
@@ -339,7 +341,7 @@ def test_objectives_show_rank_owner_score_and_outcome_as_the_ledger_has_them(
         assert node["status"] == "closed"
         assert node["outcome"] == objective.reflection.outcome
         key_results = quarter.ledger.key_results(objective.id)
-        assert node["score"] == as_float(score_objective(key_results))
+        assert node["score"] == as_text(score_objective(key_results))
 
 
 def test_the_reprioritised_team_ranks_self_service_above_the_website(quarter: Demo) -> None:
@@ -355,7 +357,7 @@ def test_key_results_show_latest_value_confidence_score_and_staleness(quarter: D
         node = nodes[str(kr.id)]
         latest = kr.latest_check_in()
         assert latest is not None
-        assert node["latest"]["value"] == float(latest.value)
+        assert node["latest"]["value"] == decimal_text(latest.value)
         assert node["latest"]["confidence"] == latest.confidence
         assert instant(node["latest"]["effective_at"]) == latest.effective_at
         assert node["score"] == score_of(kr)
@@ -367,9 +369,9 @@ def test_the_overridden_webinar_shows_its_computed_and_its_override_score(quarte
     webinar = named(key_results_of(quarter.json(f"{CYCLE}/okrs")), WEBINAR)
     _, override, _ = demo.OVERRIDE
 
-    assert webinar["score"]["override"] == float(override)
-    assert webinar["score"]["final"] == float(override)
-    assert webinar["score"]["computed"] == 0.0  # reached a week after its deadline
+    assert webinar["score"]["override"] == decimal_text(override)
+    assert webinar["score"]["final"] == decimal_text(override)
+    assert webinar["score"]["computed"] == "0"  # reached a week after its deadline
 
 
 def test_quality_advice_flags_the_task_shaped_key_results(quarter: Demo) -> None:
@@ -433,7 +435,7 @@ def test_as_of_shows_the_cycle_as_the_ledger_had_recorded_it_then(quarter: Demo)
         assert recorded < instant(now[ident]["latest"]["recorded_at"])
     assert all(o["outcome"] is None for o in objectives_of(then).values())
     assert named(key_results_of(then), WEBINAR)["score"]["override"] is None
-    assert named(key_results_of(then), ANSWER_TIME)["latest"]["value"] == 0.08
+    assert named(key_results_of(then), ANSWER_TIME)["latest"]["value"] == "0.08"
 
 
 def test_as_of_gives_the_scores_of_the_ledger_replayed_to_that_instant(quarter: Demo) -> None:
@@ -453,7 +455,7 @@ def test_effective_time_shows_the_corrected_value_at_the_same_instant(quarter: D
     corrected = quarter.key_result(ANSWER_TIME).latest_check_in(as_of=instant(BEFORE_CORRECTION))
     assert corrected is not None
     assert corrected.supersedes is not None
-    assert answer_time["latest"]["value"] == float(corrected.value) != 0.08
+    assert answer_time["latest"]["value"] == decimal_text(corrected.value) != "0.08"
     assert instant(answer_time["latest"]["effective_at"]) < instant(BEFORE_CORRECTION)
     assert instant(answer_time["latest"]["recorded_at"]) > instant(BEFORE_CORRECTION)
 
@@ -578,7 +580,7 @@ def test_the_digital_services_reprioritisation_names_its_decision_and_reason(
     decision = quarter.decision("reprioritise")
 
     (reprioritised,) = [r for r in digital["rankings"] if r["change"] == "reprioritised"]
-    assert reprioritised["from"] == "2026-08-12T14:00:00+00:00"
+    assert reprioritised["from"] == "2026-08-12T14:00:00.000000Z"
     assert reprioritised["who"] == demo.TEAMS["digital-services"].editor
     assert reprioritised["why"] == REPRIORITISED_BECAUSE
     assert reprioritised["decision"]["id"] == str(decision.id)
@@ -609,9 +611,9 @@ def test_the_diff_over_the_review_names_every_act_of_the_review(quarter: Demo) -
     names = Counter(c["change"] for c in changes)
     assert names["decision_recorded"] == len(demo.DECISIONS)
     for name in (
-        "reprioritised",
-        "target_eased",
-        "target_raised",
+        "priorities_reprioritised",
+        "key_result_target_eased",
+        "key_result_retargeted",
         "key_result_dropped",
         "initiative_stopped",
     ):
@@ -625,11 +627,15 @@ def test_the_diff_over_the_review_names_every_act_of_the_review(quarter: Demo) -
 @pytest.mark.parametrize(
     ("name", "statement", "decision_type"),
     [
-        ("target_eased", "Reduce average days to complete a routine repair", "retarget"),
-        ("target_raised", "Increase repairs booked online", "retarget"),
+        (
+            "key_result_target_eased",
+            "Reduce average days to complete a routine repair",
+            "retarget",
+        ),
+        ("key_result_retargeted", "Increase repairs booked online", "retarget"),
         ("key_result_dropped", "Increase online bulky-waste bookings", "drop"),
         ("initiative_stopped", "Bespoke repairs tracking app", "reprioritise"),
-        ("reprioritised", None, "reprioritise"),
+        ("priorities_reprioritised", None, "reprioritise"),
     ],
 )
 def test_each_change_of_the_review_says_who_when_why_and_under_which_decision(
@@ -652,12 +658,12 @@ def test_each_change_of_the_review_says_who_when_why_and_under_which_decision(
 
 def test_the_retargets_in_the_diff_carry_their_new_targets(quarter: Demo) -> None:
     changes = {c["change"]: c for c in review_changes(quarter)}
-    assert Decimal(changes["target_eased"]["set"]["target"]) == Decimal(18)
-    assert Decimal(changes["target_raised"]["set"]["target"]) == Decimal(35)
+    assert changes["key_result_target_eased"]["set"]["target"] == "18"
+    assert changes["key_result_retargeted"]["set"]["target"] == "35"
 
 
 def test_the_reprioritisation_in_the_diff_lists_its_rank_moves(quarter: Demo) -> None:
-    (change,) = [c for c in review_changes(quarter) if c["change"] == "reprioritised"]
+    (change,) = [c for c in review_changes(quarter) if c["change"] == "priorities_reprioritised"]
     self_service = quarter.objective(SELF_SERVICE).id
     website = quarter.objective(WEBSITE).id
 
@@ -725,8 +731,12 @@ def retrospective(quarter: Demo, **params: str) -> dict[str, Any]:
     return report
 
 
-def scores_by_statement(report: dict[str, Any]) -> dict[str, dict[str, float | None]]:
-    return {kr["statement"]: kr["score"] for kr in report["key_results"]}
+def scores_by_statement(report: dict[str, Any]) -> dict[str, dict[str, Decimal | None]]:
+    """Each key result's scores, read as decimals to compare them."""
+    return {
+        kr["statement"]: {k: None if v is None else Decimal(v) for k, v in kr["score"].items()}
+        for kr in report["key_results"]
+    }
 
 
 def test_the_retrospective_has_every_section(quarter: Demo) -> None:
@@ -756,17 +766,17 @@ def test_the_retrospective_has_every_section(quarter: Demo) -> None:
 def test_the_retrospective_counts_commitments_as_they_landed(quarter: Demo) -> None:
     commitments = retrospective(quarter)["commitments"]
 
-    for commitment, bar in (("committed", 1.0), ("aspirational", 0.7)):
+    for commitment, bar in (("committed", Decimal(1)), ("aspirational", Decimal("0.7"))):
         scores = [
-            float(score_objective(quarter.ledger.key_results(o.id)) or 0)
+            score_objective(quarter.ledger.key_results(o.id)) or Decimal(0)
             for o in quarter.objectives()
             if o.commitment == commitment
         ]
         summary = commitments[commitment]
         assert summary["scored"] == len(scores)
-        assert summary["bar"] == bar
+        assert summary["bar"] == decimal_text(bar)
         assert summary["landed"] == sum(1 for s in scores if s >= bar)
-        assert summary["mean"] == pytest.approx(sum(scores) / len(scores), abs=1e-3)
+        assert summary["mean"] == decimal_text(round(sum(scores) / len(scores), 3))
 
 
 def test_the_retrospective_counts_the_causes_named_for_misses(quarter: Demo) -> None:
@@ -790,8 +800,12 @@ def test_the_retrospective_lists_target_changes_with_the_eased_one(quarter: Demo
     eased = changes["Reduce average days to complete a routine repair from 24 to 15"]
     raised = changes["Increase repairs booked online from 12% to 30%"]
     assert len(changes) == 2
-    assert (eased["eased"], eased["from"]["target"], eased["to"]["target"]) == (True, 15, 18)
-    assert (raised["eased"], raised["from"]["target"], raised["to"]["target"]) == (False, 30, 35)
+    assert (eased["eased"], eased["from"]["target"], eased["to"]["target"]) == (True, "15", "18")
+    assert (raised["eased"], raised["from"]["target"], raised["to"]["target"]) == (
+        False,
+        "30",
+        "35",
+    )
     for change in (eased, raised):
         assert change["decision_id"] == decision
         assert change["who"] == demo.TEAMS["housing-repairs"].editor
@@ -825,7 +839,7 @@ def test_the_retrospective_lists_the_reprioritisation_with_its_decision(quarter:
 
 def test_every_key_result_has_a_rhythm_share_and_a_chart_url(quarter: Demo) -> None:
     for kr in retrospective(quarter)["key_results"]:
-        assert 0 < kr["rhythm"]["share"] <= 1, kr["statement"]
+        assert 0 < Decimal(kr["rhythm"]["share"]) <= 1, kr["statement"]
         assert kr["rhythm"]["periods_with_check_in"] <= kr["rhythm"]["periods"]
         assert kr["chart"] == f"{CYCLE}/retrospective/key-results/{kr['id']}/chart.svg"
 
@@ -840,7 +854,7 @@ def test_the_retrospective_as_csv_has_a_header_and_a_row_per_key_result(quarter:
     assert len(rows) == len(demo.KEY_RESULTS)
     assert {row["key_result_id"] for row in rows} == {str(kr.id) for kr in quarter.key_results()}
     webinar = next(row for row in rows if row["statement"] == WEBINAR)
-    assert (float(webinar["computed"]), float(webinar["override"])) == (0.0, 0.5)
+    assert (webinar["computed"], webinar["override"]) == ("0", "0.5")
     assert {row["cycle"] for row in rows} == {"2026-Q3"}
 
 
@@ -856,14 +870,14 @@ def test_a_lower_stretch_par_raises_a_stretch_result_and_lowers_none(quarter: De
     assert all(after[s]["final"] >= before[s]["final"] for s in stretch)
     others = set(before) - set(stretch)
     assert all(after[s] == before[s] for s in others)
-    assert rescored["policy"]["par"] == {"stretch": 0.7}
+    assert rescored["policy"]["par"] == {"stretch": "0.7"}
 
 
 def test_without_overrides_the_webinar_scores_what_was_computed(quarter: Demo) -> None:
     default = scores_by_statement(retrospective(quarter))[WEBINAR]
     rescored = scores_by_statement(retrospective(quarter, use_overrides="false"))[WEBINAR]
 
-    assert default["final"] == 0.5
+    assert default["final"] == Decimal("0.5")
     assert rescored["final"] == rescored["computed"] == default["computed"]
 
 
@@ -892,7 +906,7 @@ def test_rescoring_agrees_with_the_ledgers_scoring_under_the_same_policy(
     objectives = {o["id"]: o["score"] for o in report["objectives"]}
     for objective in quarter.objectives():
         expected = score_objective(quarter.ledger.key_results(objective.id), policy)
-        assert objectives[str(objective.id)] == as_float(expected)
+        assert objectives[str(objective.id)] == as_text(expected)
 
 
 @pytest.mark.parametrize(
@@ -953,8 +967,8 @@ def test_the_kpi_board_shows_complaint_response_time_turned_unhealthy(quarter: D
 
     (entry,) = [k for k in board if k["key"] == "complaint-response-time"]
     assert entry["health"] == "unhealthy"
-    assert entry["latest"] == float(measured[-1].value)
-    assert entry["first"] == float(measured[0].value)
+    assert entry["latest"] == decimal_text(measured[-1].value)
+    assert entry["first"] == decimal_text(measured[0].value)
     assert entry["measurements"] == len(measured) == demo.WEEKS
     assert entry["first"] <= entry["healthy"] < entry["warning"] < entry["latest"]
     assert instant(entry["measured_at"]) == measured[-1].effective_at
@@ -1204,7 +1218,7 @@ def test_a_read_after_a_write_is_behind_until_the_follower_catches_up(
     assert fresh.status_code == 200, fresh.get_json()
     assert int(fresh.headers["X-View-Position"]) >= position
     latest = key_results_of(fresh.get_json())[str(world.key_result)]["latest"]
-    assert (latest["value"], latest["confidence"]) == (52, "at_risk")
+    assert (latest["value"], latest["confidence"]) == ("52", "at_risk")
 
 
 def test_a_key_result_goes_stale_two_cadence_periods_after_its_last_check_in(
@@ -1235,8 +1249,8 @@ def test_of_two_check_ins_at_the_same_instant_the_later_one_in_the_log_is_the_la
     tree = world.api.get(f"{API}/cycles/2026-Q3/okrs").get_json()
 
     node = key_results_of(tree)[str(world.key_result)]
-    assert state["score"]["final"] == 0.6  # 52 on the way from 40 to 60
-    assert node["latest"]["value"] == 52
+    assert state["score"]["final"] == "0.6"  # 52 on the way from 40 to 60
+    assert node["latest"]["value"] == "52"
     assert node["score"]["final"] == state["score"]["final"]
 
 

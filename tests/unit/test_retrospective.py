@@ -245,7 +245,8 @@ def test_a_key_result_is_scored_under_the_default_policy() -> None:
     kr = story.key_result(story.objective())
     story.check_in(kr, 10, "5")
 
-    assert entry(story.report(), kr)["score"] == {"computed": 0.5, "override": None, "final": 0.5}
+    score = entry(story.report(), kr)["score"]
+    assert score == {"computed": "0.5", "override": None, "final": "0.5"}
 
 
 def test_a_par_of_0_7_for_stretch_lifts_a_stretch_result_to_full_marks() -> None:
@@ -256,9 +257,9 @@ def test_a_par_of_0_7_for_stretch_lifts_a_stretch_result_to_full_marks() -> None
     default = story.report()
     rescored = story.report(policy_from({"par_stretch": "0.7"}))
 
-    assert entry(default, kr)["score"]["final"] == 0.7
-    assert entry(rescored, kr)["score"]["final"] == 1.0
-    assert rescored["policy"]["par"] == {"stretch": 0.7}
+    assert entry(default, kr)["score"]["final"] == "0.7"
+    assert entry(rescored, kr)["score"]["final"] == "1"
+    assert rescored["policy"]["par"] == {"stretch": "0.7"}
 
 
 def test_an_override_is_the_final_score_unless_the_policy_ignores_overrides() -> None:
@@ -269,8 +270,8 @@ def test_an_override_is_the_final_score_unless_the_policy_ignores_overrides() ->
     honoured = entry(story.report(), kr)["score"]
     ignored = entry(story.report(policy_from({"use_overrides": "false"})), kr)["score"]
 
-    assert honoured == {"computed": 0.0, "override": 0.5, "final": 0.5}
-    assert ignored == {"computed": 0.0, "override": None, "final": 0.0}
+    assert honoured == {"computed": "0", "override": "0.5", "final": "0.5"}
+    assert ignored == {"computed": "0", "override": None, "final": "0"}
 
 
 def test_a_grace_period_lets_a_late_milestone_score() -> None:
@@ -279,8 +280,8 @@ def test_a_grace_period_lets_a_late_milestone_score() -> None:
 
     policy = policy_from({"milestone_grace_days": "2"})
 
-    assert entry(story.report(), kr)["score"]["computed"] == 0.0
-    assert entry(story.report(policy), kr)["score"]["computed"] == 1.0
+    assert entry(story.report(), kr)["score"]["computed"] == "0"
+    assert entry(story.report(policy), kr)["score"]["computed"] == "1"
 
 
 def test_last_value_band_mode_scores_only_where_the_band_ended() -> None:
@@ -289,10 +290,10 @@ def test_last_value_band_mode_scores_only_where_the_band_ended() -> None:
                           band_low="2", band_high="5")  # fmt: skip
     story.weekly(kr, ["9", "9", "9", "4"])
 
-    assert entry(story.report(), kr)["score"]["computed"] == 0.25
+    assert entry(story.report(), kr)["score"]["computed"] == "0.25"
     assert (
         entry(story.report(policy_from({"band_mode": "last_value"})), kr)["score"]["computed"]
-        == 1.0
+        == "1"
     )
 
 
@@ -308,7 +309,7 @@ def test_an_objective_scores_the_weighted_mean_of_its_live_key_results_only() ->
     story.drop(dropped, 20, reason="no longer ours")
 
     # (1.0 * 3 + 0.2 * 1) / 4
-    assert objective_entry(story.report(), objective)["score"] == 0.8
+    assert objective_entry(story.report(), objective)["score"] == "0.8"
 
 
 # -- rhythm ------------------------------------------------------------------------------
@@ -321,7 +322,7 @@ def test_checking_in_every_week_keeps_a_full_rhythm() -> None:
 
     rhythm = entry(story.report(), kr)["rhythm"]
 
-    assert rhythm == {"periods": WEEKS, "periods_with_check_in": WEEKS, "share": 1.0}
+    assert rhythm == {"periods": WEEKS, "periods_with_check_in": WEEKS, "share": "1"}
 
 
 def test_a_missed_week_lowers_the_share_and_leaves_a_gap_in_the_confidence() -> None:
@@ -331,7 +332,7 @@ def test_a_missed_week_lowers_the_share_and_leaves_a_gap_in_the_confidence() -> 
 
     found = entry(story.report(), kr)
 
-    assert found["rhythm"] == {"periods": WEEKS, "periods_with_check_in": 12, "share": 0.923}
+    assert found["rhythm"] == {"periods": WEEKS, "periods_with_check_in": 12, "share": "0.923"}
     assert found["confidence_trajectory"][:4] == ["on_track", "on_track", None, "on_track"]
 
 
@@ -356,9 +357,9 @@ def test_a_corrected_check_in_counts_once_and_shows_its_corrected_value() -> Non
     found = entry(story.report(), kr)
 
     assert found["rhythm"]["periods_with_check_in"] == 1
-    assert [p["value"] for p in found["series"]] == [5.0]
-    assert found["series"][0]["effective_at"] == "2026-07-03T09:00:00+00:00"
-    assert found["series"][0]["recorded_at"] == "2026-07-17T09:00:00+00:00"
+    assert [p["value"] for p in found["series"]] == ["5"]
+    assert found["series"][0]["effective_at"] == "2026-07-03T09:00:00.000000Z"
+    assert found["series"][0]["recorded_at"] == "2026-07-17T09:00:00.000000Z"
 
 
 def test_a_week_still_running_counts_only_once_it_has_a_check_in() -> None:
@@ -371,8 +372,8 @@ def test_a_week_still_running_counts_only_once_it_has_a_check_in() -> None:
     story.check_in(kr, 16, "3")
     after = entry(story.report(now=now), kr)["rhythm"]
 
-    assert before == {"periods": 2, "periods_with_check_in": 2, "share": 1.0}
-    assert after == {"periods": 3, "periods_with_check_in": 3, "share": 1.0}
+    assert before == {"periods": 2, "periods_with_check_in": 2, "share": "1"}
+    assert after == {"periods": 3, "periods_with_check_in": 3, "share": "1"}
 
 
 def test_a_cycle_not_started_yet_has_no_rhythm() -> None:
@@ -396,7 +397,7 @@ def test_a_dropped_key_result_is_marked_and_judged_only_until_it_was_dropped() -
     assert found["status"] == "dropped"
     assert found["dropped"]["why"] == "the contractor takes bookings over"
     assert found["dropped"]["decision_id"] == decision
-    assert found["rhythm"] == {"periods": 3, "periods_with_check_in": 3, "share": 1.0}
+    assert found["rhythm"] == {"periods": 3, "periods_with_check_in": 3, "share": "1"}
 
 
 # -- target changes, drops, reprioritisations ------------------------------------------------
@@ -417,13 +418,13 @@ def test_target_changes_show_what_moved_who_moved_it_why_and_whether_it_eased() 
     eased = entry(report, days)["target_changes"]
 
     assert eased == [{
-        "when": "2026-08-12T09:00:00+00:00", "effective": "2026-08-12T09:00:00+00:00",
+        "when": "2026-08-12T09:00:00.000000Z", "effective": "2026-08-12T09:00:00.000000Z",
         "who": "tess.tester", "why": "short of plumbers", "decision_id": decision,
-        "from": {"target": 15.0, "band_low": None, "band_high": None, "deadline": "2026-09-30"},
-        "to": {"target": 18.0, "band_low": None, "band_high": None, "deadline": "2026-09-30"},
+        "from": {"target": "15", "band_low": None, "band_high": None, "deadline": "2026-09-30"},
+        "to": {"target": "18", "band_low": None, "band_high": None, "deadline": "2026-09-30"},
         "eased": True,
     }]  # fmt: skip
-    assert entry(report, days)["target"] == 18.0
+    assert entry(report, days)["target"] == "18"
     assert [(c["statement"], c["eased"]) for c in report["target_changes"]] == [
         ("Cut repair days from 24 to 15", True),
         ("Raise online bookings from 12% to 30%", False),
@@ -462,7 +463,7 @@ def test_drops_list_objectives_key_results_and_initiatives_with_their_reasons() 
     ]
     assert {d["who"] for d in drops} == {"dee.director"}
     assert {d["decision_id"] for d in drops} == {decision}
-    assert drops[0]["when"] == "2026-08-11T09:00:00+00:00"
+    assert drops[0]["when"] == "2026-08-11T09:00:00.000000Z"
     assert drops[0]["team"]["name"] == "Contact Centre"
 
 
@@ -490,7 +491,7 @@ def test_a_reprioritisation_shows_both_orders_and_the_decision_behind_it() -> No
     assert report["decisions"] == [{
         "id": decision, "forum": "Quarterly review", "decision_type": "reprioritise",
         "summary": "Self-service first", "rationale": "Because.",
-        "decided_by": ["Helen Marsh", "Tom Reid"], "recorded_at": "2026-08-10T09:00:00+00:00",
+        "decided_by": ["Helen Marsh", "Tom Reid"], "recorded_at": "2026-08-10T09:00:00.000000Z",
     }]  # fmt: skip
 
 
@@ -524,8 +525,8 @@ def test_commitments_count_how_many_objectives_landed_at_their_bar() -> None:
     summary = story.report()["commitments"]
 
     assert summary == {
-        "committed": {"scored": 2, "mean": 0.95, "landed": 1, "bar": 1.0},
-        "aspirational": {"scored": 2, "mean": 0.6, "landed": 1, "bar": 0.7},
+        "committed": {"scored": 2, "mean": "0.95", "landed": 1, "bar": "1"},
+        "aspirational": {"scored": 2, "mean": "0.6", "landed": 1, "bar": "0.7"},
     }
 
 
@@ -592,10 +593,10 @@ def test_the_csv_has_a_header_and_one_row_per_key_result() -> None:
     assert by_id[metric] == {
         "cycle": "2026-Q3", "team": "Contact Centre", "objective": "Answer first time",
         "key_result_id": metric, "statement": "Raise resolution from 0 to 10",
-        "kind": "increase", "classification": "committed", "weight": "1.0", "status": "live",
-        "baseline": "0.0", "target": "8.0", "unit": "%", "computed": "0.75", "override": "",
+        "kind": "increase", "classification": "committed", "weight": "1", "status": "live",
+        "baseline": "0", "target": "8", "unit": "%", "computed": "0.75", "override": "",
         "final": "0.75", "rhythm_share": "0.667", "periods": "3", "periods_with_check_in": "2",
-        "latest_value": "6.0", "latest_confidence": "on_track", "target_changes": "1",
+        "latest_value": "6", "latest_confidence": "on_track", "target_changes": "1",
         "eased": "1",
     }  # fmt: skip
     assert (by_id[band]["baseline"], by_id[band]["target"], by_id[band]["latest_value"]) == (
@@ -679,6 +680,6 @@ def test_the_demo_cycle_is_reviewed_from_the_memory_store(demo_services: Service
     assert [entry(rescored, kr["id"])["score"]["final"] for kr in overridden] == [
         kr["score"]["computed"] for kr in overridden
     ]
-    assert all(kr["rhythm"]["share"] == 1.0 for kr in report["key_results"])
+    assert all(kr["rhythm"]["share"] == "1" for kr in report["key_results"])
     assert json.loads(json.dumps(report)) == report
     assert len(read_csv(retrospective_csv(report))) == 1 + 18
