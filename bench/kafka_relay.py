@@ -24,9 +24,9 @@ from uuid import uuid4
 import psycopg
 from kafka import KafkaConsumer, TopicPartition
 
-from bench.generate import generate
 from okr_ledger.bootstrap import Services, bootstrap
 from okr_ledger.config import Settings
+from okr_ledger.generator import generate
 from projections.audit import AuditView
 from projections.follower import Follower
 from projections.state import StateView

@@ -21,12 +21,12 @@ from uuid import uuid4
 
 import psycopg
 
-from bench.generate import generate
 from commands import messages as m
 from commands.principals import Principal
 from ledger.principal import token_hash
 from okr_ledger.bootstrap import Services, bootstrap
 from okr_ledger.config import Settings
+from okr_ledger.generator import generate
 from projections.rebuild import load_all
 from projections.service import VIEWS, ReadModels
 from projections.view import View
@@ -133,7 +133,7 @@ def latencies(services: object, cycles: int, teams: int, samples: int) -> dict[s
     }
     from datetime import UTC, datetime
 
-    from bench.generate import WEEK
+    from okr_ledger.generator import WEEK
 
     for _ in range(samples):
         number = rng.randrange(cycles)

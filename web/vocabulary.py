@@ -53,7 +53,9 @@ def Id(description: str | None = None, **options: Any) -> Any:
 
 
 def Text(description: str | None = None, *, enum: Any = None, **options: Any) -> Any:
-    meta = {"enum": list(enum)} if enum else {}
+    meta = {}
+    if enum:  # OpenAPI 3.0: a nullable enum lists null among its values
+        meta["enum"] = [*enum, None] if options.get("null") else list(enum)
     return _field(fields.String, description, options, **meta)
 
 

@@ -20,10 +20,10 @@ from typing import Any
 import orjson
 import pytest
 
-from bench.generate import generate
 from okr_ledger import demo
 from okr_ledger.bootstrap import Services, bootstrap
 from okr_ledger.config import Settings
+from okr_ledger.generator import generate
 from projections.records import decode_page
 from streams.envelope import WATERMARK_SCHEMA
 from streams.kafka import topic_producer

@@ -19,12 +19,12 @@ from uuid import uuid4
 
 import pytest
 
-from bench.generate import generate
 from commands import messages as m
 from commands.principals import Principal
 from okr_ledger import demo
 from okr_ledger.bootstrap import Services, bootstrap
 from okr_ledger.config import Settings
+from okr_ledger.generator import generate
 from projections.rebuild import rebuild
 from streams.kafka import consumer, topic_producer
 from streams.publisher import Publisher

@@ -1,6 +1,7 @@
-"""A large, realistic ledger, written fast: years of quarterly cycles for many teams,
-each with objectives, key results, initiatives, weekly check-ins (some corrected),
-KPI measurements, retargets, drops, decisions and reprioritisations.
+"""A large, realistic ledger, written fast (for the benchmarks, and small for the tests):
+years of quarterly cycles for many teams, each with objectives, key results,
+initiatives, weekly check-ins (some corrected), KPI measurements, retargets, drops,
+decisions and reprioritisations.
 
 The events are made by the domain aggregates themselves (every rule is checked) and
 saved many per transaction, so a million events take about a minute rather than the
