@@ -33,8 +33,17 @@ def _bounded(value: Decimal) -> None:
         raise ValidationError(violation.message.replace("value ", "", 1)) from None
 
 
+DECIMAL_INPUT = 'a JSON number or a decimal string ("47.50"); answers write it as text'
+
+
 def Number(**kwargs: Any) -> fields.Decimal:
-    return fields.Decimal(allow_nan=False, validate=_bounded, **kwargs)
+    meta = kwargs.pop("metadata", {})
+    described = (
+        f"{meta['description']}: {DECIMAL_INPUT}" if "description" in meta else DECIMAL_INPUT
+    )
+    return fields.Decimal(
+        allow_nan=False, validate=_bounded, metadata={**meta, "description": described}, **kwargs
+    )
 
 
 def Text(max_length: int, **kwargs: Any) -> fields.String:

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from werkzeug.test import TestResponse
 from okr_ledger.bootstrap import Services, bootstrap
 from okr_ledger.config import Settings
 from okr_ledger.generator import generate
+from projections.diff import change_kinds
 from projections.vocabulary import TIME_PATTERN
 from tests.conftest import grant_token
 from tests.e2e.conftest import World
@@ -262,3 +264,44 @@ def test_the_write_outcomes_are_what_the_document_says(world: World) -> None:
     assert violations(spec, f"{API}/objectives", created, method="post") == []
     path = f"{API}/key-results/{world.key_result}/check-ins"
     assert violations(spec, path, checked, method="post") == []
+
+
+# -- change kinds ------------------------------------------------------------------------
+
+
+def test_the_document_lists_every_change_kind_the_diff_can_name(ledger: Ledger) -> None:
+    change = ledger.spec["components"]["schemas"]["Change"]["properties"]["change"]
+    assert change["enum"] == change_kinds()
+    assert len(set(change["enum"])) == len(change["enum"])
+    assert all(re.fullmatch(r"[a-z]+(_[a-z]+)+", kind) for kind in change["enum"])
+
+
+def test_docs_explain_every_change_kind_and_no_other() -> None:
+    text = (Path(__file__).parents[2] / "docs" / "read-models.md").read_text()
+    explained = re.findall(r"^\| `([a-z_]+)` \|", text, flags=re.MULTILINE)
+    assert sorted(explained) == sorted(change_kinds())
+
+
+def test_each_change_in_a_diff_is_one_of_the_documented_kinds(ledger: Ledger) -> None:
+    cycle = ledger.cycles()[0]["key"]
+    path = f"{API}/cycles/{cycle}/diff?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z"
+    changes = ledger.get(path).get_json()["changes"]
+    named = {c["change"] for c in changes}
+    assert named <= set(change_kinds())
+    assert {"cycle_opened", "objective_drafted", "key_result_checked_in"} <= named
+
+
+def test_every_operation_documents_the_body_of_its_success(ledger: Ledger) -> None:
+    undocumented = []
+    for path, item in ledger.spec["paths"].items():
+        for method, operation in item.items():
+            if not path.startswith(API) or method == "parameters":
+                continue
+            success = [s for s in ("200", "201") if s in operation["responses"]]
+            contents = [operation["responses"][s].get("content", {}) for s in success]
+            json_schemas = [
+                c["application/json"]["schema"] for c in contents if "application/json" in c
+            ]
+            if not contents or not all(contents) or any(s == {} for s in json_schemas):
+                undocumented.append(f"{method.upper()} {path}")
+    assert undocumented == []
