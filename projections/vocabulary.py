@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 DECIMAL_PATTERN = r"^-?(0|[1-9][0-9]*)(\.[0-9]*[1-9])?$"
 TIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z$"
@@ -57,17 +56,3 @@ def time_text(value: int | datetime | str | None) -> str | None:
     else:
         moment = EPOCH + timedelta(microseconds=value)
     return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
-
-
-def texts(value: Any) -> Any:
-    """``value`` with every Decimal and datetime inside it (dicts, lists) written in
-    the vocabulary."""
-    if isinstance(value, Decimal):
-        return decimal_text(value)
-    if isinstance(value, datetime):
-        return time_text(value)
-    if isinstance(value, dict):
-        return {k: texts(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [texts(v) for v in value]
-    return value
