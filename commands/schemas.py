@@ -285,7 +285,7 @@ class OverrideScoreSchema(CommandSchema):
         allow_nan=False,
         required=True,
         validate=_zero_to_one,
-        metadata={"minimum": 0, "maximum": 1},
+        metadata={"minimum": 0, "maximum": 1, "description": DECIMAL_INPUT},
     )
 
 
