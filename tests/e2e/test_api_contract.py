@@ -322,3 +322,26 @@ def test_every_operation_documents_the_body_of_its_success(ledger: Ledger) -> No
             if not contents or not all(contents) or any(s == {} for s in json_schemas):
                 undocumented.append(f"{method.upper()} {path}")
     assert undocumented == []
+
+
+@pytest.mark.parametrize("sent", [47.5, "47.50", "4.75E+1"])
+def test_a_decimal_sent_as_a_number_or_as_text_reads_back_as_its_canonical_text(
+    world: World, sent: object
+) -> None:
+    path = f"{API}/key-results/{world.key_result}"
+    written = world.api.as_(
+        "admin", "POST", f"{path}/check-ins", {"value": sent, "confidence": "on_track"}
+    )
+    assert written.status_code == 201, written.get_json()
+    world.services.read_models.catch_up()
+
+    state = world.api.get(path).get_json()["state"]
+    tree = world.api.get(f"{API}/cycles/2026-Q3/okrs").get_json()
+    latest = next(
+        kr["latest"]
+        for choice in tree["choices"]
+        for o in choice["objectives"]
+        for kr in o["key_results"]
+        if kr["id"] == str(world.key_result)
+    )
+    assert state["check_ins"][-1]["value"] == latest["value"] == "47.5"
