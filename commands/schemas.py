@@ -7,10 +7,20 @@ Fields a route takes from its path (the id of the thing acted on) are not in the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import UTC
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validates_schema
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    pre_load,
+    validates_schema,
+)
 from marshmallow.validate import Length, OneOf, Range, Regexp
 
 from commands import messages as m
@@ -34,16 +44,26 @@ def _bounded(value: Decimal) -> None:
 
 
 DECIMAL_INPUT = 'a JSON number or a decimal string ("47.50"); answers write it as text'
+LIMITS = "below 10^15 in size, with at most ten decimal places"
+
+NUMBER_LIMITS = {
+    "minimum": -(10**15),
+    "maximum": 10**15,
+    "exclusiveMinimum": True,
+    "exclusiveMaximum": True,
+}
+"""The document's words for what ``require_finite`` enforces (the ten places are in the
+description: ``multipleOf: 1e-10`` would refuse 0.3 in binary floating point)."""
 
 
-def Number(**kwargs: Any) -> fields.Decimal:
-    meta = kwargs.pop("metadata", {})
-    described = (
-        f"{meta['description']}: {DECIMAL_INPUT}" if "description" in meta else DECIMAL_INPUT
-    )
-    return fields.Decimal(
-        allow_nan=False, validate=_bounded, metadata={**meta, "description": described}, **kwargs
-    )
+def Number(*, metadata: dict[str, Any] | None = None, **kwargs: Any) -> fields.Decimal:
+    meta = {**NUMBER_LIMITS, **(metadata or {})}
+    what = f"{meta['description']}: " if "description" in meta else ""
+    meta["description"] = f"{what}{DECIMAL_INPUT}; {LIMITS}"
+    return fields.Decimal(allow_nan=False, validate=_bounded, metadata=meta, **kwargs)
+
+
+POSITIVE = {"minimum": 0, "exclusiveMinimum": True}
 
 
 def Text(max_length: int, **kwargs: Any) -> fields.String:
@@ -58,11 +78,63 @@ def Choice(values: tuple[str, ...], **kwargs: Any) -> fields.String:
     return fields.String(validate=OneOf(values), **kwargs)
 
 
+MAX_INTEGER = 2**53 - 1
+"""The largest integer the API takes anywhere (versions, positions, cursors): I-JSON's
+(RFC 7493) safe integers, which every client and every store holds exactly."""
+
+
+def unstorable(value: Any) -> str | None:
+    """Why a JSON value cannot be stored as text, or None: NUL characters (PostgreSQL
+    text and jsonb refuse them) and lone surrogates (not UTF-8 at all)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return "must not contain NUL characters"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "must be valid Unicode text (no lone surrogates)"
+        return None
+    if isinstance(value, list):
+        return next(filter(None, map(unstorable, value)), None)
+    if isinstance(value, Mapping):
+        return next(filter(None, map(unstorable, [*value.keys(), *value.values()])), None)
+    return None
+
+
+class StorableTextSchema(Schema):
+    """Refuses, field by field, text that no store can hold, before anything else."""
+
+    @pre_load
+    def storable_text(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, Mapping):
+            problems = {
+                str(key) if not unstorable(key) else "_schema": [why]
+                for key in data
+                if (why := unstorable(key) or unstorable(data[key]))
+            }
+            if problems:
+                raise ValidationError(problems)
+        return data
+
+
+class Instant(fields.AwareDateTime):
+    """An ISO 8601 time with a zone that is also a time in UTC (``9999-12-31T23:00-05:00``
+    is not: it lies beyond year 9999 there)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        instant = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            instant.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError("must lie between the years 1 and 9999 in UTC") from None
+        return instant
+
+
 def rule_to_error(violation: RuleViolation) -> ValidationError:
     return ValidationError(violation.message, field_name=violation.field or "_schema")
 
 
-class CommandSchema(Schema):
+class CommandSchema(StorableTextSchema):
     """Fields every command may carry."""
 
     class Meta:
@@ -76,7 +148,7 @@ class CommandSchema(Schema):
     decision_id = fields.UUID(
         allow_none=True, metadata={"description": "The recorded decision behind the act"}
     )
-    effective_at = fields.AwareDateTime(
+    effective_at = Instant(
         allow_none=True,
         metadata={"description": "When the act is true in the world (default: now)"},
     )
@@ -220,7 +292,7 @@ class DefineKeyResultSchema(CommandSchema):
     unit = OptionalText(40)
     deadline = fields.Date(allow_none=True)
     classification = Choice(CLASSIFICATIONS, load_default="committed")
-    weight = Number(load_default=Decimal(1), metadata={"default": 1})
+    weight = Number(load_default=Decimal(1), metadata={**POSITIVE, "default": 1})
 
     @validates_schema
     def targets_fit_the_kind(self, data: dict[str, Any], **_: Any) -> None:
@@ -242,7 +314,7 @@ class RewordKeyResultSchema(CommandSchema):
 
 
 class ReweightKeyResultSchema(CommandSchema):
-    weight = Number(required=True)
+    weight = Number(required=True, metadata=POSITIVE)
 
     @validates_schema
     def positive(self, data: dict[str, Any], **_: Any) -> None:
@@ -284,8 +356,12 @@ class OverrideScoreSchema(CommandSchema):
     score = fields.Decimal(
         allow_nan=False,
         required=True,
-        validate=_zero_to_one,
-        metadata={"minimum": 0, "maximum": 1, "description": DECIMAL_INPUT},
+        validate=[_bounded, _zero_to_one],
+        metadata={
+            "minimum": 0,
+            "maximum": 1,
+            "description": f"0.0 to 1.0: {DECIMAL_INPUT}; at most ten decimal places",
+        },
     )
 
 
@@ -317,10 +393,12 @@ class CompleteInitiativeSchema(CommandSchema):
 class PrioritiseInitiativeSchema(CommandSchema):
     method = Choice(("moscow", "rice"), required=True)
     moscow = fields.String(validate=OneOf(MOSCOW), allow_none=True)
-    reach = Number(allow_none=True)
-    impact = Number(allow_none=True)
-    confidence = Number(allow_none=True)
-    effort = Number(allow_none=True)
+    reach = Number(allow_none=True, metadata={"minimum": 0, "exclusiveMinimum": False})
+    impact = Number(allow_none=True, metadata={"enum": [0.25, 0.5, 1, 2, 3]})
+    confidence = Number(
+        allow_none=True, metadata={**POSITIVE, "maximum": 1, "exclusiveMaximum": False}
+    )
+    effort = Number(allow_none=True, metadata=POSITIVE)
 
     @validates_schema
     def fields_fit_the_method(self, data: dict[str, Any], **_: Any) -> None:
@@ -340,8 +418,15 @@ class PrioritiseInitiativeSchema(CommandSchema):
 
 
 class AllocateResourcesSchema(CommandSchema):
-    people = Number(required=True, metadata={"description": "full-time equivalents"})
-    money = Number(required=True)
+    people = Number(
+        required=True,
+        metadata={
+            "minimum": 0,
+            "exclusiveMinimum": False,
+            "description": "full-time equivalents",
+        },
+    )
+    money = Number(required=True, metadata={"minimum": 0, "exclusiveMinimum": False})
     currency = fields.String(required=True, validate=Length(equal=3))
 
 

@@ -113,11 +113,13 @@ def check_target(kind: str, t: Target) -> None:
                 field="target",
             )
     else:
-        for name in ("target", "band_low", "band_high"):
+        for name, code in (
+            ("target", "target_not_allowed"),
+            ("band_low", "band_low_not_allowed"),
+            ("band_high", "band_high_not_allowed"),
+        ):
             if getattr(t, name) is not None:
-                raise RuleViolation(
-                    f"{name}_not_allowed", f"a {kind} key result has no {name}", field=name
-                )
+                raise RuleViolation(code, f"a {kind} key result has no {name}", field=name)
         if kind == BASELINE and t.baseline is not None:
             raise RuleViolation(
                 "baseline_not_allowed",

@@ -27,6 +27,9 @@ class Settings:
     kafka_session_timeout_ms: int = 10_000
     """How long a silent consumer-group member keeps its partitions (a crashed worker's
     partitions move to the others after this)."""
+    view_wait_seconds: float = 1.0
+    """How long a read waits for its view to reach a ``min_position`` the log has
+    reached, before it answers 503 view_behind (0 to 30)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -47,6 +50,10 @@ class Settings:
             kafka_intake_group=text("KAFKA_INTAKE_GROUP", defaults.kafka_intake_group),
             kafka_session_timeout_ms=int(
                 text("KAFKA_SESSION_TIMEOUT_MS", str(defaults.kafka_session_timeout_ms))
+            ),
+            view_wait_seconds=min(
+                max(float(text("VIEW_WAIT_SECONDS", str(defaults.view_wait_seconds))), 0.0),
+                30.0,
             ),
         )
 

@@ -4,7 +4,7 @@ view, the follower that feeds them, and every query the read models answer."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from uuid import UUID
 
@@ -35,6 +35,13 @@ def resolve(ref: str, kind: type[Cycle] | type[Team]) -> str:
         return str(kind.id_for(ref))
 
 
+class PositionBeyondLog(Exception):
+    def __init__(self, wanted: int, head: int) -> None:
+        super().__init__(f"position {wanted} lies beyond the end of the log ({head})")
+        self.wanted = wanted
+        self.head = head
+
+
 class ViewBehind(Exception):
     def __init__(self, wanted: int, reached: int) -> None:
         super().__init__(f"the read model has reached position {reached}, not yet {wanted}")
@@ -47,6 +54,8 @@ class ReadModels:
         self.ledger = ledger
         self.store = ReadStore(ledger)
         self.batch_size = batch_size
+        self.sleep: Callable[[float], None] = time.sleep
+        """how a read waits between looks at its views (tests take control of it)"""
         self.audit: AuditView
         self.state: StateView
         self.refresh()
@@ -79,14 +88,19 @@ class ReadModels:
     def position(self) -> int:
         return min(self.store.position(v.tracking_name) for v in (self.audit, self.state))
 
-    def wait_for(self, position: int | None, timeout: float = 5.0) -> int:
-        """Block until both views reached ``position`` (bounded); ``ViewBehind`` if not."""
+    def wait_for(self, position: int | None, timeout: float = 1.0) -> int:
+        """Block until both views reached ``position``, at most ``timeout`` seconds:
+        ``PositionBeyondLog`` at once if the log itself has not reached it, else
+        ``ViewBehind`` when the time is up."""
         reached = self.position()
-        if position is None:
+        if position is None or reached >= position:
             return reached
+        head = int(self.ledger.head_position() or 0)
+        if position > head:
+            raise PositionBeyondLog(position, head)
         deadline = time.monotonic() + timeout
         while reached < position and time.monotonic() < deadline:
-            time.sleep(0.02)
+            self.sleep(0.02)
             reached = self.position()
         if reached < position:
             raise ViewBehind(position, reached)

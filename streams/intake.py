@@ -32,13 +32,13 @@ from uuid import UUID
 
 import orjson
 from marshmallow import RAISE, Schema, ValidationError, fields
-from marshmallow.validate import Length
+from marshmallow.validate import Length, Range
 
 from commands import messages as m
 from commands.auth import Authenticator
 from commands.bus import CommandBus
 from commands.errors import Unauthenticated, UnknownCommand, error_body, status_of
-from commands.schemas import IDEMPOTENCY_KEY, SCHEMAS
+from commands.schemas import IDEMPOTENCY_KEY, MAX_INTEGER, SCHEMAS
 from ledger.exceptions import LedgerError
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,9 @@ class MessageSchema(Schema):
     command = fields.String(required=True)
     token = fields.String(required=True)
     command_id = fields.String(allow_none=True, validate=IDEMPOTENCY_KEY)
-    expected_version = fields.Integer(allow_none=True, strict=True)
+    expected_version = fields.Integer(
+        allow_none=True, strict=True, validate=Range(min=0, max=MAX_INTEGER)
+    )
     fields_ = fields.Dict(keys=fields.String(), data_key="fields", load_default=dict)
 
 

@@ -14,7 +14,7 @@ from flask import Flask
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-from web import errors
+from web import errors, refs
 from web.auth import guard_api_request
 from web.health import blp as health_blueprint
 from web.json import OrjsonProvider
@@ -67,6 +67,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     api.spec.options["security"] = [{"bearer": []}]
     errors.register(app)
+    refs.register(app, api)
     app.before_request(guard_api_request)
     api.register_blueprint(health_blueprint)
     for blueprint in blueprints():

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import current_app, g, request
 
 from commands.errors import Forbidden, Unauthenticated
 from commands.principals import ADMIN, EDITOR, Principal
-from web.errors import UnsupportedMediaType
+from web.errors import MalformedJson, UnsupportedMediaType
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
@@ -20,9 +22,20 @@ def guard_api_request() -> None:
     if request.method in WRITE_METHODS:
         if principal.role not in (ADMIN, EDITOR):
             raise Forbidden(f"{principal.name} ({principal.role}) may read, not write")
-        has_body = bool(request.content_length) or bool(request.get_data(cache=True))
-        if has_body and not request.is_json:
+        body = request.get_data(cache=True)
+        if body and not request.is_json:
             raise UnsupportedMediaType()
+        if body:
+            parseable(body)
+
+
+def parseable(body: bytes) -> None:
+    """Refuse a body the JSON parser cannot read, including one nested so deep that it
+    would exhaust the parser's recursion (a RecursionError, not a ValueError)."""
+    try:
+        json.loads(body)
+    except (ValueError, RecursionError):
+        raise MalformedJson() from None
 
 
 def current_principal() -> Principal:

@@ -14,8 +14,10 @@ from typing import Any
 
 from flask import Flask, Response, jsonify
 from marshmallow import Schema, fields
+from marshmallow.validate import OneOf
 from werkzeug.exceptions import HTTPException
 
+from commands.catalogue import codes_for
 from commands.errors import Unauthenticated, error_body, status_of
 from ledger.exceptions import LedgerError, NotFound, VersionConflict
 
@@ -29,6 +31,13 @@ class UnsupportedMediaType(LedgerError):
         super().__init__(
             "send the body as JSON (Content-Type: application/json)", field="Content-Type"
         )
+
+
+class MalformedJson(LedgerError):
+    rule = "malformed_json"
+
+    def __init__(self) -> None:
+        super().__init__("the body is not valid JSON")
 
 
 class UnknownReference(LedgerError):
@@ -57,11 +66,46 @@ class ApiErrorDetailSchema(Schema):
         data_key="fields",
         metadata={"description": "the fields or headers to blame"},
     )
-    current_version = fields.Integer(metadata={"description": "on a version conflict"})
+    current_version = fields.Integer(
+        metadata={"description": "version_conflict: the resource's version now"}
+    )
+    position = fields.Integer(
+        metadata={"description": "view_behind: the log position the read model has reached"}
+    )
+    request_id = fields.String(metadata={"description": "the request's id, for support"})
 
 
 class ApiErrorSchema(Schema):
     error = fields.Nested(ApiErrorDetailSchema, required=True)
+
+
+_ERROR_SCHEMAS: dict[str, type[Schema]] = {}
+
+
+def error_schema(family: str, status: int, codes: list[str]) -> type[Schema]:
+    """The one error shape, its ``code`` narrowed to ``codes`` (an ``enum`` in the
+    document), named ``{family}Error{status}``."""
+    name = f"{family}Error{status}"
+    if name not in _ERROR_SCHEMAS:
+        code = fields.String(
+            required=True,
+            validate=OneOf(codes),
+            metadata={"description": "machine-readable; see docs/errors.md"},
+        )
+        detail = type(f"{name}DetailSchema", (ApiErrorDetailSchema,), {"code": code})
+        error = fields.Nested(detail, required=True)
+        _ERROR_SCHEMAS[name] = type(f"{name}Schema", (Schema,), {"error": error})
+    return _ERROR_SCHEMAS[name]
+
+
+def document_errors(blp: Any, view: Any, family: str, kinds: set[str]) -> Any:
+    """Declare on ``view`` every error status its kinds of operation answer with, each
+    with the catalogue's codes for it."""
+    for status, codes in codes_for(kinds).items():
+        description = "One of: " + ", ".join(f"`{c}`" for c in codes)
+        schema = error_schema(family, status, codes)
+        view = blp.alt_response(status, schema=schema, description=description)(view)
+    return view
 
 
 def error_response(
@@ -89,6 +133,7 @@ def json_error(status: int, body: dict[str, Any], headers: dict[str, str] | None
 
 WEB_STATUS_OF: list[tuple[type[LedgerError], int]] = [
     (BadRequest, 400),
+    (MalformedJson, 400),
     (UnsupportedMediaType, 415),
 ]
 
@@ -116,6 +161,16 @@ def _flatten_webargs(messages: Any) -> dict[str, Any]:
     return flat
 
 
+HTTP_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+"""The catalogue's code for each HTTP error Werkzeug raises."""
+
+
 def http_error(error: HTTPException) -> Response:
     status = error.code or 500
     data = getattr(error, "data", None) or {}
@@ -130,7 +185,7 @@ def http_error(error: HTTPException) -> Response:
             "the request does not match the command's schema",
             field_errors,
         )
-    code = (error.name or "error").lower().replace(" ", "_")
+    code = HTTP_CODES.get(status, "bad_request" if status < 500 else "internal_error")
     headers = dict(data.get("headers", {}))
     if status == 405 and error.valid_methods:  # type: ignore[attr-defined]
         headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]

@@ -13,19 +13,22 @@ from typing import Any
 from flask import Response, current_app, stream_with_context
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
-from marshmallow.validate import OneOf, Range
+from marshmallow.validate import Length, OneOf, Range
 
+from commands.catalogue import API as ANY_OPERATION
+from commands.catalogue import VIEW
+from commands.schemas import MAX_INTEGER, Instant, StorableTextSchema
 from ledger.meta import utc_now
 from projections.audit import audit_row
 from projections.cells import spreadsheet_cell
 from projections.records import micros_of
 from projections.retrospective import policy_from, retrospective_csv
-from projections.service import ReadModels, ViewBehind
+from projections.service import PositionBeyondLog, ReadModels, ViewBehind
 from projections.state import EFFECTIVE, RECORDED
 from projections.vocabulary import time_text
 from web import responses as r
 from web.auth import current_principal
-from web.errors import ApiErrorSchema, error_response
+from web.errors import document_errors, error_response
 from web.retrospective_responses import RetrospectiveSchema
 
 blp = Blueprint(
@@ -47,19 +50,25 @@ def to_micros(value: Any) -> int | None:
     return None if value is None else micros_of(value)
 
 
-class FreshnessSchema(Schema):
+def Key(**kwargs: Any) -> fields.String:
+    return fields.String(validate=Length(min=1, max=200), **kwargs)
+
+
+class FreshnessSchema(StorableTextSchema):
     min_position = fields.Integer(
-        validate=Range(min=0),
+        validate=Range(min=0, max=MAX_INTEGER),
         metadata={
-            "description": "wait (up to 5 s) until the read model has reached this "
-            "log position, as returned by a command; 503 if it has not"
+            "description": "wait (briefly, OKR_LEDGER_VIEW_WAIT_SECONDS, 1 s by default) "
+            "until the read model has reached this log position, as returned by a "
+            "command; 503 view_behind if it has not; 422 position_beyond_log at once if "
+            "the log itself has not"
         },
     )
 
 
 class OkrQuerySchema(FreshnessSchema):
-    team = fields.String(metadata={"description": "a team id or key"})
-    as_of = fields.AwareDateTime(metadata={"description": "the OKR set at this instant"})
+    team = Key(metadata={"description": "a team id or key"})
+    as_of = Instant(metadata={"description": "the OKR set at this instant"})
     time = fields.String(
         validate=OneOf((RECORDED, EFFECTIVE)),
         load_default=RECORDED,
@@ -71,27 +80,27 @@ class OkrQuerySchema(FreshnessSchema):
 
 
 class DiffQuerySchema(FreshnessSchema):
-    start = fields.AwareDateTime(required=True, data_key="from")
-    end = fields.AwareDateTime(required=True, data_key="to")
+    start = Instant(required=True, data_key="from")
+    end = Instant(required=True, data_key="to")
 
 
 class AuditQuerySchema(FreshnessSchema):
-    cycle = fields.String(metadata={"description": "a cycle id or key"})
-    team = fields.String(metadata={"description": "a team id or key"})
+    cycle = Key(metadata={"description": "a cycle id or key"})
+    team = Key(metadata={"description": "a team id or key"})
     aggregate = fields.UUID()
-    actor = fields.String()
-    type = fields.String(
+    actor = Key()
+    type = Key(
         metadata={
             "description": "an aggregate type (KeyResult) or an event type (KeyResult.CheckedIn)"
         }
     )
     decision = fields.UUID()
     correlation = fields.UUID()
-    start = fields.AwareDateTime(data_key="from")
-    end = fields.AwareDateTime(data_key="to")
+    start = Instant(data_key="from")
+    end = Instant(data_key="to")
     time = fields.String(validate=OneOf((RECORDED, EFFECTIVE)), load_default=RECORDED)
     cursor = fields.Integer(
-        validate=Range(min=0),
+        validate=Range(min=0, max=MAX_INTEGER),
         load_default=0,
         metadata={"description": "the next_cursor of the previous page"},
     )
@@ -109,8 +118,13 @@ def guarded(view: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(query: dict[str, Any], **path: Any) -> Any:
         current_principal()
         models = read_models()
+        wait = current_app.extensions["okr_ledger"].settings.view_wait_seconds
         try:
-            reached = models.wait_for(query.get("min_position"))
+            reached = models.wait_for(query.get("min_position"), wait)
+        except PositionBeyondLog as beyond:
+            return error_response(
+                422, "position_beyond_log", str(beyond), {"min_position": [str(beyond)]}
+            )
         except ViewBehind as behind:
             return error_response(
                 503,
@@ -142,6 +156,10 @@ OTHER_MEDIA = {
 }
 
 
+RULES: list[tuple[str, str]] = []
+"""(operationId, rule) of each read-model route."""
+
+
 def route(
     rule: str,
     query: type[Schema],
@@ -152,6 +170,7 @@ def route(
 ) -> Callable[..., Any]:
     """Register a read-model view: ``response`` documents its JSON body, ``media``
     names its other representations (``OTHER_MEDIA``)."""
+    RULES.append((operation, rule))
 
     def register(view: Callable[..., Any]) -> Callable[..., Any]:
         decorated: Any = guarded(view)
@@ -166,8 +185,7 @@ def route(
                 description=description,
                 success=True,
             )(decorated)
-        for code in (400, 401, 404, 422, 503):
-            decorated = blp.alt_response(code, schema=ApiErrorSchema)(decorated)
+        decorated = document_errors(blp, decorated, "View", {ANY_OPERATION, VIEW})
         decorated = blp.arguments(query(), location="query")(decorated)
         decorated = blp.doc(operationId=operation)(decorated)
         blp.route(rule, methods=["GET"], endpoint=operation)(decorated)

@@ -12,12 +12,15 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from marshmallow.validate import Range
 
+from commands.catalogue import API as ANY_OPERATION
+from commands.catalogue import HISTORY, STATE
 from commands.errors import Forbidden
+from commands.schemas import MAX_INTEGER, Instant, StorableTextSchema
 from ledger.application import KIND_NAMES
 from ledger.base import LedgerAggregate
 from ledger.exceptions import NotFound
 from web.auth import current_principal
-from web.errors import ApiErrorSchema, BadRequest
+from web.errors import BadRequest, document_errors
 from web.render import aggregate_json, event_json
 from web.state_responses import aggregate_schema, history_schema
 
@@ -36,11 +39,13 @@ class ConditionalHeadersSchema(Schema):
     )
 
 
-class StateQuerySchema(Schema):
+class StateQuerySchema(StorableTextSchema):
     version = fields.Integer(
-        strict=False, validate=Range(min=1), metadata={"description": "the state at this version"}
+        strict=False,
+        validate=Range(min=1, max=MAX_INTEGER),
+        metadata={"description": "the state at this version"},
     )
-    as_of = fields.AwareDateTime(
+    as_of = Instant(
         metadata={"description": "the state as recorded by this instant (ISO 8601 with zone)"}
     )
 
@@ -91,8 +96,7 @@ def register_reads(
     state.__doc__ = f"The {kind}'s current state, or its state at a version or instant."
     view: Any = blp.response(200, aggregate_schema(cls), headers=ETAG_HEADER)(state)
     view = blp.alt_response(304, description="Not modified (If-None-Match)")(view)
-    for code in (400, 401, 404, 422):
-        view = blp.alt_response(code, schema=ApiErrorSchema)(view)
+    view = document_errors(blp, view, "State", {ANY_OPERATION, STATE})
     view = blp.arguments(StateQuerySchema(), location="query")(view)
     view = blp.arguments(ConditionalHeadersSchema(), location="headers", as_kwargs=True)(view)
     view = blp.doc(operationId=f"get{cls.__name__}")(view)
@@ -113,7 +117,6 @@ def register_reads(
 
     history.__doc__ = f"Every event of the {kind}, with who, when, why and under which decision."
     hview: Any = blp.response(200, history_schema(cls))(history)
-    for code in (401, 403, 404):
-        hview = blp.alt_response(code, schema=ApiErrorSchema)(hview)
+    hview = document_errors(blp, hview, "History", {ANY_OPERATION, HISTORY})
     hview = blp.doc(operationId=f"get{cls.__name__}History")(hview)
     blp.route(f"{rule}/history", methods=["GET"], endpoint=f"history_{cls.__name__}")(hview)

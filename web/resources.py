@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask_smorest import Blueprint
@@ -18,6 +19,7 @@ from ledger.objective import Objective
 from ledger.priorities import Priorities
 from ledger.strategy import Strategy
 from ledger.team import Team
+from web.readmodels import RULES as READ_MODEL_RULES
 from web.reads import register_reads
 from web.writes import Route, register_writes
 
@@ -50,20 +52,20 @@ STRATEGY = [
 ]
 TEAMS = [
     Route("POST", "", m.FormTeam, location="teams"),
-    Route("PUT", "/<uuid:team_id>/name", m.RenameTeam),
-    Route("PUT", "/<uuid:team_id>/parent", m.MoveTeam),
+    Route("PUT", "/<team:team_id>/name", m.RenameTeam),
+    Route("PUT", "/<team:team_id>/parent", m.MoveTeam),
     Route(
         "PUT",
-        "/<uuid:team_id>/cycles/<uuid:cycle_id>/priorities",
+        "/<team:team_id>/cycles/<cycle:cycle_id>/priorities",
         m.Reprioritise,
     ),
 ]
 CYCLES = [
     Route("POST", "", m.OpenCycle, location="cycles"),
-    Route("POST", "/<uuid:cycle_id>/start", m.StartCycle),
-    Route("POST", "/<uuid:cycle_id>/review", m.BeginCycleReview),
-    Route("POST", "/<uuid:cycle_id>/close", m.CloseCycle),
-    Route("POST", "/<uuid:cycle_id>/reopen", m.ReopenCycle),
+    Route("POST", "/<cycle:cycle_id>/start", m.StartCycle),
+    Route("POST", "/<cycle:cycle_id>/review", m.BeginCycleReview),
+    Route("POST", "/<cycle:cycle_id>/close", m.CloseCycle),
+    Route("POST", "/<cycle:cycle_id>/reopen", m.ReopenCycle),
 ]
 OBJECTIVES = [
     Route("POST", "", m.DraftObjective, location="objectives"),
@@ -163,6 +165,7 @@ DECISIONS = [
 
 RESOURCES: list[tuple[str, str, type[Any], str, list[Route]]] = [
     # (blueprint name, url segment, aggregate class, path parameter, write routes)
+    # (a team or a cycle is named in paths by id or key: see web.refs)
     ("strategies", "strategies", Strategy, "strategy_id", STRATEGY),
     ("teams", "teams", Team, "team_id", TEAMS),
     ("cycles", "cycles", Cycle, "cycle_id", CYCLES),
@@ -175,8 +178,67 @@ RESOURCES: list[tuple[str, str, type[Any], str, list[Route]]] = [
 ]
 
 
+CONVERTER = {"team_id": "team", "cycle_id": "cycle"}
+"""Path parameters taken by id or key; the others are UUIDs."""
+
+CREATED = {m.AddStrategicChoice: "choice_id", m.CheckIn: "check_in_id"}
+"""The path parameter naming what a creating command made, where it has no resource
+of its own (the others: the resource's parameter)."""
+
+ALIASES = {"cycle": "cycle_id", "key_result": "key_result_id"}
+"""Read-model path parameters that name the same things as these."""
+
+
+def operations() -> list[tuple[str, str]]:
+    """(operationId, rule) of every operation under the API."""
+    found = []
+    for _, segment, cls, param, routes in RESOURCES:
+        prefix = f"{API}/{segment}"
+        found += [(r.command.__name__, prefix + r.rule) for r in routes]
+        rule = f"{prefix}/<{CONVERTER.get(param, 'uuid')}:{param}>"
+        found += [(f"get{cls.__name__}", rule), (f"get{cls.__name__}History", f"{rule}/history")]
+    return found + [(name, API + rule) for name, rule in READ_MODEL_RULES]
+
+
+def params(rule: str) -> list[str]:
+    return [ALIASES.get(p, p) for p in re.findall(r"<(?:\w+:)?(\w+)>", rule)]
+
+
+def links() -> dict[str, dict[str, Any]]:
+    """OpenAPI links from each creating command's answer to the operations that take
+    what it made (so that a client, or a fuzzer, can follow real ids)."""
+    param_of = {segment: param for _, segment, _, param, _ in RESOURCES}
+    made: dict[str, dict[str, Any]] = {}
+    every = operations()
+    for *_, routes in RESOURCES:
+        for route in routes:
+            created = CREATED.get(route.command) or (
+                route.location and param_of.get(route.location)
+            )
+            if not route.creates or not created:
+                continue
+            given = params(route.rule)
+            found = {}
+            for operation, rule in every:
+                wanted = params(rule)
+                if created in wanted and set(wanted) <= {created, *given}:
+                    raw = re.findall(r"<(?:\w+:)?(\w+)>", rule)
+                    found[operation] = {
+                        "operationId": operation,
+                        "parameters": {
+                            name: "$response.body#/id"
+                            if ALIASES.get(name, name) == created
+                            else f"$request.path.{ALIASES.get(name, name)}"
+                            for name in raw
+                        },
+                    }
+            made[route.command.__name__] = found
+    return made
+
+
 def blueprints() -> list[Blueprint]:
     made = []
+    every_link = links()
     for name, segment, cls, param, routes in RESOURCES:
         blp = Blueprint(
             name,
@@ -184,15 +246,16 @@ def blueprints() -> list[Blueprint]:
             url_prefix=f"{API}/{segment}",
             description=(cls.__doc__ or name).split("\n")[0],
         )
-        register_writes(blp, routes)
-        register_reads(blp, cls, f"/<uuid:{param}>", KIND_NAMES[cls.__name__])
+        register_writes(blp, routes, every_link)
+        converter = CONVERTER.get(param, "uuid")
+        register_reads(blp, cls, f"/<{converter}:{param}>", KIND_NAMES[cls.__name__])
         made.append(blp)
         if cls is Team:
             teams = blp
     register_reads(
         teams,  # a team's priorities in a cycle live under /teams
         Priorities,
-        "/<uuid:team_id>/cycles/<uuid:cycle_id>/priorities",
+        "/<team:team_id>/cycles/<cycle:cycle_id>/priorities",
         "team's priorities",
         ident_of=lambda path: Priorities.id_for(path["team_id"], path["cycle_id"]),
     )

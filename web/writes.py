@@ -11,15 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app
+from flask import current_app, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from commands import messages as m
 from commands import schemas as s
+from commands.catalogue import API as ANY_OPERATION
+from commands.catalogue import CREATE, UPDATE, WRITE
 from ledger.exceptions import NotFound
 from web.auth import current_principal
-from web.errors import ApiErrorSchema, BadRequest, UnknownReference
+from web.errors import BadRequest, UnknownReference, document_errors
 
 
 class OutcomeSchema(Schema):
@@ -43,18 +45,25 @@ class OutcomeSchema(Schema):
     )
 
 
-class WriteHeadersSchema(Schema):
+class CreateHeadersSchema(Schema):
     idempotency_key = fields.String(
         data_key="Idempotency-Key",
         validate=s.IDEMPOTENCY_KEY,
-        metadata={"description": "a retry with the same key returns the original outcome"},
+        metadata={
+            "description": "a retry with the same key returns the original outcome; "
+            "keys are per principal"
+        },
     )
+
+
+class WriteHeadersSchema(CreateHeadersSchema):
     if_match = fields.String(
         data_key="If-Match",
-        metadata={"description": 'the ETag a GET returned (e.g. "3"); a stale one gets 409'},
+        metadata={"description": 'the ETag a GET returned (e.g. "3"), or *; a stale one gets 409'},
     )
 
 
+CREATE_HEADERS = CreateHeadersSchema()
 WRITE_HEADERS = WriteHeadersSchema()
 
 
@@ -97,18 +106,25 @@ class Route:
         return self.command in m.CREATING
 
 
-def register_writes(blp: Blueprint, routes: list[Route]) -> None:
+def register_writes(
+    blp: Blueprint, routes: list[Route], links: dict[str, dict[str, Any]] | None = None
+) -> None:
+    """Register ``routes``; ``links`` (by command name) are the OpenAPI links of a
+    creating route's success response."""
     for route in routes:
-        _register(blp, route)
+        _register(blp, route, (links or {}).get(route.command.__name__))
 
 
-def _register(blp: Blueprint, route: Route) -> None:
+def _register(blp: Blueprint, route: Route, links: dict[str, Any] | None) -> None:
     status = 201 if route.creates else 200
+    has_target = "<" in route.rule
 
     def view(body: dict[str, Any], headers: dict[str, Any], **path: Any) -> Any:
         principal = current_principal()
         values = {route.path_fields.get(k, k): v for k, v in path.items()}
-        expected = expected_version(headers.get("if_match"), has_target=bool(path))
+        # If-Match is documented only where it applies; elsewhere it is refused.
+        if_match = headers.get("if_match") if has_target else request.headers.get("If-Match")
+        expected = expected_version(if_match, has_target=has_target)
         command = route.command(**body, **values, expected_version=expected)
         bus = current_app.extensions["okr_ledger"].bus
         try:
@@ -126,10 +142,14 @@ def _register(blp: Blueprint, route: Route) -> None:
     view.__doc__ = (route.command.__doc__ or route.command.__name__).split("\n")[0]
     decorated: Any = view
     decorated = blp.response(status, OutcomeSchema)(decorated)
-    for code in (400, 401, 403, 404, 409, 422):
-        decorated = blp.alt_response(code, schema=ApiErrorSchema)(decorated)
+    family, kind = ("Update", UPDATE) if has_target else ("Create", CREATE)
+    decorated = document_errors(blp, decorated, family, {ANY_OPERATION, WRITE, kind})
     # Schema instances, not classes: webargs would build a new schema per request.
-    decorated = blp.arguments(WRITE_HEADERS, location="headers")(decorated)
+    headers = WRITE_HEADERS if has_target else CREATE_HEADERS
+    decorated = blp.arguments(headers, location="headers")(decorated)
     decorated = blp.arguments(route.schema(), location="json")(decorated)
-    decorated = blp.doc(operationId=route.command.__name__)(decorated)
+    doc: dict[str, Any] = {"operationId": route.command.__name__}
+    if links:
+        doc["responses"] = {status: {"links": links}}
+    decorated = blp.doc(**doc)(decorated)
     blp.route(route.rule, methods=[route.method], endpoint=route.command.__name__)(decorated)

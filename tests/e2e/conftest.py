@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from commands import messages as m
+from commands.catalogue import CATALOGUE
 from commands.principals import Principal
 from ledger.principal import Principal as PrincipalRecord
 from ledger.principal import token_hash
@@ -105,6 +106,7 @@ def error_of(
     error: dict[str, Any] = body["error"]
     assert error["status"] == status
     assert error["code"] == code, error
+    assert CATALOGUE[code].status == status, "the catalogue gives this code another status"
     assert isinstance(error["message"], str)
     assert error["message"]
     if field is not None:

@@ -177,7 +177,7 @@ def fuzz_world() -> Iterator[tuple[Flask, Services, dict[str, str]]]:
 
 def fill(rule: str, ids: dict[str, str], random_ids: bool) -> str:
     return re.sub(
-        r"<uuid:(\w+)>",
+        r"<\w+:(\w+)>",
         lambda match: str(uuid4()) if random_ids else ids[match.group(1)],
         rule,
     )
@@ -224,5 +224,5 @@ def test_the_fuzzer_knows_an_id_for_every_path_parameter(
 ) -> None:
     _, _, ids = fuzz_world
     for _, route in ROUTES:
-        for name in re.findall(r"<uuid:(\w+)>", route.rule):
+        for name in re.findall(r"<\w+:(\w+)>", route.rule):
             assert UUID(ids[name])

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from commands.catalogue import API as API_KIND
+from commands.catalogue import CREATE, UPDATE, WRITE, codes_for
 from tests.e2e.conftest import ServicesSwitch
 from web.resources import API, RESOURCES
 from web.writes import Route
@@ -103,21 +105,37 @@ def test_a_write_operation_documents_its_body_parameters_headers_and_errors(
     for param in re.findall(r"{(\w+)}", path):
         assert params[("path", param)]["required"] is True
     assert ("header", "Idempotency-Key") in params
-    assert ("header", "If-Match") in params
+    acts_on_something = "{" in path
+    assert (("header", "If-Match") in params) == acts_on_something
 
     status = "201" if route.creates else "200"
     success = operation["responses"][status]["content"]["application/json"]["schema"]
     assert success == {"$ref": "#/components/schemas/Outcome"}
-    for code in ERRORS:
-        error = operation["responses"][code]["content"]["application/json"]["schema"]
-        assert error == {"$ref": "#/components/schemas/ApiError"}
+    kinds = {API_KIND, WRITE, UPDATE if acts_on_something else CREATE}
+    assert error_codes(spec, operation) == codes_for(kinds)
+    assert set(ERRORS) <= {str(s) for s in codes_for(kinds)}
+
+
+def error_codes(spec: dict[str, Any], operation: dict[str, Any]) -> dict[int, list[str]]:
+    """Per error status of an operation, the codes its schema allows."""
+    found = {}
+    for status, response in operation["responses"].items():
+        if not status.isdigit() or int(status) < 400:
+            continue
+        schema = resolve(spec, response["content"]["application/json"]["schema"])
+        detail = resolve(spec, schema["properties"]["error"])
+        found[int(status)] = detail["properties"]["code"]["enum"]
+        assert set(detail["required"]) == {"status", "code", "message"}
+        assert ", ".join(f"`{c}`" for c in found[int(status)]) in response["description"]
+    return found
 
 
 def test_the_error_schema_is_the_one_error_shape(spec: dict[str, Any]) -> None:
     error = spec["components"]["schemas"]["ApiError"]
     assert error["required"] == ["error"]
     detail = resolve(spec, error["properties"]["error"])
-    assert {"status", "code", "message", "fields", "current_version"} <= set(detail["properties"])
+    extra = {"fields", "current_version", "position", "request_id"}
+    assert {"status", "code", "message", *extra} <= set(detail["properties"])
     assert set(detail["required"]) == {"status", "code", "message"}
 
 

@@ -27,7 +27,7 @@ from ledger.team import Team
 from projections.vocabulary import time_text
 from tests.conftest import FakeClock
 from tests.e2e.conftest import NAMES, World, error_of
-from web.resources import API
+from web.resources import API, CONVERTER
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class Kind:
 def kind(cls: type[LedgerAggregate], segment: str, attr: str, param: str) -> Kind:
     return Kind(
         cls,
-        f"{API}/{segment}/<uuid:{param}>",
+        f"{API}/{segment}/<{CONVERTER.get(param, 'uuid')}:{param}>",
         lambda w: f"{API}/{segment}/{getattr(w, attr)}",
         lambda w: getattr(w, attr),  # type: ignore[no-any-return]
     )
@@ -64,7 +64,7 @@ KINDS = {
     "decision": kind(Decision, "decisions", "decision", "decision_id"),
     "priorities": Kind(
         Priorities,
-        f"{API}/teams/<uuid:team_id>/cycles/<uuid:cycle_id>/priorities",
+        f"{API}/teams/<team:team_id>/cycles/<cycle:cycle_id>/priorities",
         lambda w: f"{API}/teams/{w.team}/cycles/{w.cycle}/priorities",
         lambda w: Priorities.id_for(w.team, w.cycle),
     ),
@@ -229,7 +229,7 @@ def test_a_naive_as_of_gets_422_and_version_with_as_of_gets_400(shared_world: Wo
 
 @pytest.mark.parametrize("name", ALL)
 def test_an_unknown_id_gets_404(shared_world: World, name: str) -> None:
-    url = re.sub(r"<uuid:\w+>", lambda _: str(uuid4()), KINDS[name].rule)
+    url = re.sub(r"<\w+:\w+>", lambda _: str(uuid4()), KINDS[name].rule)
     error_of(shared_world.api.get(url), 404, "not_found")
     error_of(shared_world.api.get(f"{url}/history", "auditor"), 404, "not_found")
 

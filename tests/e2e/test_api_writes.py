@@ -296,7 +296,7 @@ ROUTES: dict[str, tuple[str, Route]] = {
     for _, segment, _, _, routes in RESOURCES
     for route in routes
 }
-PARAM = re.compile(r"<uuid:(\w+)>")
+PARAM = re.compile(r"<\w+:(\w+)>")
 
 
 def path_params(name: str) -> list[str]:
@@ -346,7 +346,7 @@ class Call:
         if self.scenario.target:
             return self.scenario.target(self.world)
         first = path_params(self.name)[0]
-        prefix = ROUTES[self.name][0].split("/<uuid:")[0]
+        prefix = ROUTES[self.name][0].split("/<")[0]
         return f"{prefix}/{self.path[first]}"
 
     def send(

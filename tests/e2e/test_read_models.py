@@ -16,10 +16,9 @@ import itertools
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
-from functools import partialmethod
 from typing import Any
 from uuid import UUID, uuid4
 from xml.etree import ElementTree
@@ -44,7 +43,6 @@ from okr_ledger.bootstrap import Services, bootstrap
 from okr_ledger.config import Settings
 from projections.diff import apply_diff
 from projections.records import micros
-from projections.service import ReadModels
 from projections.vocabulary import decimal_text
 from tests.conftest import FakeClock
 from tests.e2e.conftest import World, error_of
@@ -150,10 +148,9 @@ def trail(quarter: Demo) -> list[dict[str, Any]]:
     return walk_audit(quarter, "auditor", limit=1000)
 
 
-@pytest.fixture
-def quick_wait(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Reads wait 50 ms, not 5 s, for a view to reach ``min_position``."""
-    monkeypatch.setattr(ReadModels, "wait_for", partialmethod(ReadModels.wait_for, timeout=0.05))
+def no_wait(services: Services) -> None:
+    """Reads do not wait for a view to reach ``min_position``: they answer at once."""
+    services.settings = replace(services.settings, view_wait_seconds=0.0)
 
 
 # -- helpers -----------------------------------------------------------------------------
@@ -1173,19 +1170,52 @@ def test_an_unknown_audit_format_gets_422(quarter: Demo) -> None:
 # -- freshness and read-your-writes --------------------------------------------------------
 
 
-@pytest.mark.usefixtures("quick_wait")
-def test_a_read_asking_for_a_position_beyond_the_view_gets_503_view_behind(
-    quarter: Demo,
+def test_a_read_asking_for_a_position_beyond_the_log_gets_422_at_once(
+    quarter: Demo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     head = quarter.head()
+    waits: list[float] = []
+    monkeypatch.setattr(quarter.services.read_models, "sleep", waits.append)
 
-    behind = quarter.get(f"{CYCLE}/okrs", min_position=head + 1)
+    beyond = quarter.get(f"{CYCLE}/okrs", min_position=head + 1)
+
+    error_of(beyond, 422, "position_beyond_log", "min_position")
+    assert waits == [], "it waited for a position no command has reached"
+    reached = quarter.get(f"{CYCLE}/okrs", min_position=head)
+    assert reached.status_code == 200
+    assert reached.headers["X-View-Position"] == str(head)
+
+
+def test_a_read_waits_for_a_view_behind_the_log_until_it_catches_up(world: World) -> None:
+    models = world.services.read_models
+    models.catch_up()
+    position = check_in(world, 52, "at_risk").get_json()["position"]
+    waits: list[float] = []
+
+    def the_view_catches_up_while_the_read_waits(seconds: float) -> None:
+        waits.append(seconds)
+        models.catch_up()
+
+    models.sleep = the_view_catches_up_while_the_read_waits
+    fresh = world.api.get(f"{API}/cycles/2026-Q3/okrs?min_position={position}", "viewer")
+
+    assert fresh.status_code == 200, fresh.get_json()
+    assert len(waits) == 1
+    assert int(fresh.headers["X-View-Position"]) >= position
+
+
+def test_a_view_that_stays_behind_gets_503_view_behind_once_the_wait_is_over(
+    world: World,
+) -> None:
+    world.services.read_models.catch_up()
+    position = check_in(world, 52, "at_risk").get_json()["position"]
+    no_wait(world.services)
+
+    behind = world.api.get(f"{API}/cycles/2026-Q3/okrs?min_position={position}", "viewer")
 
     error = error_of(behind, 503, "view_behind", "min_position")
     assert behind.headers["Retry-After"] == "1"
-    assert behind.headers["X-View-Position"] == str(head) == str(error["position"])
-    reached = quarter.get(f"{CYCLE}/okrs", min_position=head)
-    assert reached.status_code == 200
+    assert int(behind.headers["X-View-Position"]) == error["position"] < position
 
 
 def check_in(world: World, value: int, confidence: str, **extra: str) -> TestResponse:
@@ -1194,10 +1224,10 @@ def check_in(world: World, value: int, confidence: str, **extra: str) -> TestRes
     return world.api.as_("editor", "POST", path, body)
 
 
-@pytest.mark.usefixtures("quick_wait")
 def test_a_read_after_a_write_is_behind_until_the_follower_catches_up(
     world: World, clock: FakeClock
 ) -> None:
+    no_wait(world.services)
     models = world.services.read_models
     models.catch_up()
     clock.advance(days=1)

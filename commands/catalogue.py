@@ -1,0 +1,374 @@
+"""Every error ``code`` a client can meet, on HTTP or on the command topic: its status,
+what it means and what the client should do.
+
+The OpenAPI document lists, per operation and status, the codes of this catalogue that
+apply to that kind of operation; ``docs/errors.md`` is written from it
+(``python -m commands.catalogue > docs/errors.md``), and a test fails when the source
+raises a code missing here or this lists a code nothing raises.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Kinds of operation a code applies to (an operation may be of several kinds).
+WRITE = "write"
+"""every command route (POST, PUT, DELETE under /api/v1)"""
+CREATE = "create"
+"""command routes that create a resource (no id of theirs in the path)"""
+UPDATE = "update"
+"""command routes that act on an existing resource named in the path"""
+STATE = "state"
+"""an aggregate's state (``GET .../{id}``)"""
+HISTORY = "history"
+"""an aggregate's events (``GET .../{id}/history``)"""
+VIEW = "view"
+"""the read models (cycles, OKR tree, audit, ...)"""
+API = "api"
+"""every operation under /api/v1"""
+HEALTH = "health"
+"""``/readyz``"""
+INTAKE = "intake"
+"""the Kafka command topic only"""
+ROUTING = "routing"
+"""any URL, before an operation is found (not listed per operation)"""
+
+
+@dataclass(frozen=True)
+class ErrorCode:
+    code: str
+    status: int
+    meaning: str
+    action: str
+    kinds: tuple[str, ...]
+
+
+def _rule(code: str, meaning: str, action: str = "") -> ErrorCode:
+    """A rule of the domain: 422, on command routes and the command topic."""
+    return ErrorCode(
+        code, 422, meaning, action or "Change the request as the message says.", (WRITE, INTAKE)
+    )
+
+
+FIX = "Fix the named field and send again."
+SAME = "Nothing to do: the ledger already holds this."
+
+PROTOCOL = [
+    ErrorCode(
+        "unauthenticated",
+        401,
+        "No bearer token, or a token that is unknown or revoked.",
+        "Send `Authorization: Bearer <token>` with a live token.",
+        (API, INTAKE),
+    ),
+    ErrorCode(
+        "forbidden",
+        403,
+        "The principal's role or teams do not allow the act (a reader writing, an editor "
+        "outside their teams, a non-auditor asking for full history).",
+        "Use a principal with the needed role or team; do not retry as is.",
+        (WRITE, HISTORY, INTAKE),
+    ),
+    ErrorCode(
+        "not_found",
+        404,
+        "The resource named in the path does not exist (at that version or instant), or "
+        "no route has this URL.",
+        "Check the id or key; for a version or `as_of`, pick one the history holds.",
+        (WRITE, STATE, HISTORY, VIEW, INTAKE, ROUTING),
+    ),
+    ErrorCode(
+        "method_not_allowed",
+        405,
+        "The URL exists but not with this method.",
+        "Use one of the methods in the `Allow` header.",
+        (ROUTING,),
+    ),
+    ErrorCode(
+        "bad_request",
+        400,
+        "The request is malformed at the HTTP level.",
+        "Fix the request; the message says what is wrong.",
+        (ROUTING,),
+    ),
+    ErrorCode(
+        "malformed_json",
+        400,
+        "The body is not JSON (or nests deeper than a parser should follow).",
+        "Send a JSON object.",
+        (WRITE,),
+    ),
+    ErrorCode(
+        "payload_too_large",
+        413,
+        "The body is larger than 1 MiB.",
+        "Send a smaller body; no command needs that much.",
+        (WRITE,),
+    ),
+    ErrorCode(
+        "unsupported_media_type",
+        415,
+        "A body came without `Content-Type: application/json`.",
+        "Send the body as JSON with that content type.",
+        (WRITE,),
+    ),
+    ErrorCode(
+        "validation_failed",
+        422,
+        "The body or query does not match its schema (types, enums, lengths, bounds, "
+        "unknown fields); `fields` names each field with its messages.",
+        FIX,
+        (WRITE, STATE, VIEW, INTAKE),
+    ),
+    ErrorCode(
+        "unknown_reference",
+        422,
+        "The body names something that does not exist (`fields` names it); the path's own "
+        "target would be a 404.",
+        "Create the referenced thing first, or fix its id.",
+        (WRITE,),
+    ),
+    ErrorCode(
+        "bad_if_match",
+        400,
+        '`If-Match` is not one strong ETag such as `"3"` (or `*`).',
+        "Send the ETag a GET returned, unchanged.",
+        (UPDATE,),
+    ),
+    ErrorCode(
+        "if_match_not_applicable",
+        400,
+        "`If-Match` with a version on a route that creates: there is no version to match.",
+        "Leave `If-Match` out (or send `*`).",
+        (CREATE,),
+    ),
+    ErrorCode(
+        "version_conflict",
+        409,
+        "The resource moved on since the client read it (`If-Match`, or a concurrent "
+        "write); `current_version` and the `ETag` header give its version now.",
+        "Read the resource again, decide again, and send with the new ETag.",
+        (WRITE, INTAKE),
+    ),
+    ErrorCode(
+        "already_exists",
+        409,
+        "A resource with that natural key (and so that id) already exists.",
+        "Use the existing one, or choose another key.",
+        (WRITE, INTAKE),
+    ),
+    ErrorCode(
+        "idempotency_key_reused",
+        422,
+        "The idempotency key came back with a different command. Keys are per principal.",
+        "Use a new key for a new command; reuse a key only to retry the same command.",
+        (WRITE, INTAKE),
+    ),
+    ErrorCode(
+        "conflicting_query",
+        400,
+        "Both `version` and `as_of` were given.",
+        "Give one of them.",
+        (STATE,),
+    ),
+    ErrorCode(
+        "position_beyond_log",
+        422,
+        "`min_position` lies beyond the end of the log: no command has reached it.",
+        "Pass the `position` a command returned, not a guess.",
+        (VIEW,),
+    ),
+    ErrorCode(
+        "view_behind",
+        503,
+        "The read model has not yet reached `min_position` within the wait the server "
+        "allows; `position` (and `X-View-Position`) says how far it is.",
+        "Retry after the `Retry-After` seconds.",
+        (VIEW,),
+    ),
+    ErrorCode(
+        "database_unavailable",
+        503,
+        "The readiness check cannot reach the database.",
+        "Route traffic elsewhere; retry later.",
+        (HEALTH,),
+    ),
+    ErrorCode(
+        "internal_error",
+        500,
+        "A bug: the server failed unexpectedly. Nothing was written unless the answer to a "
+        "retry says so.",
+        "Retry with the same idempotency key; report it if it persists.",
+        (ROUTING, INTAKE),
+    ),
+    ErrorCode(
+        "malformed_message",
+        400,
+        "A command message on the command topic is not JSON.",
+        "Publish a JSON command message.",
+        (INTAKE,),
+    ),
+    ErrorCode(
+        "unknown_command",
+        400,
+        "A command message names no known command.",
+        "Use a command name from the API (e.g. `CheckIn`).",
+        (INTAKE,),
+    ),
+]
+
+RULES = [
+    _rule("actor_required", "An act came without an actor (a principal with no name)."),
+    _rule("alignment_loop", "The alignment would put an objective under itself."),
+    _rule("already_aligned", "The objective is already aligned there.", SAME),
+    _rule("already_linked", "The link already exists.", SAME),
+    _rule("already_ranked", "The objective is already ranked in the priorities.", SAME),
+    _rule(
+        "already_superseded",
+        "The check-in was already corrected.",
+        "Correct the latest correction instead.",
+    ),
+    _rule("band_not_allowed", "This kind of key result has no band.", FIX),
+    _rule("band_order", "Band or KPI thresholds are in the wrong order.", FIX),
+    _rule("band_required", "A band key result needs band_low and band_high.", FIX),
+    _rule("band_low_not_allowed", "This kind of key result has no band_low.", FIX),
+    _rule("band_high_not_allowed", "This kind of key result has no band_high.", FIX),
+    _rule(
+        "baseline_not_allowed", "A baseline key result learns its baseline by checking in.", FIX
+    ),
+    _rule("cadence", "The check-in cadence is 1 to 31 days.", FIX),
+    _rule("cause_required", "A missed or partly hit objective names at least one cause.", FIX),
+    _rule("choice_retired", "The strategic choice is retired.", "Link to a live choice."),
+    _rule("company_has_no_parent", "A company sits at the top of the tree.", FIX),
+    _rule("currency", "The currency is not an ISO 4217 code.", FIX),
+    _rule(
+        "cycle_closed",
+        "The cycle is closed: it changes only through a reasoned correction or by reopening it.",
+        "Reopen the cycle with a reason, or act in an open cycle.",
+    ),
+    _rule("cycle_mismatch", "An initiative links only to key results of its own cycle.", FIX),
+    _rule("decided_by_required", "A decision names who decided.", FIX),
+    _rule("duplicate", "The same item is named twice, or the id is already used.", FIX),
+    _rule(
+        "effective_time_before_cycle",
+        "`effective_at` lies before the cycle starts.",
+        "Give an effective time inside the cycle.",
+    ),
+    _rule(
+        "effective_time_in_future",
+        "`effective_at` lies after the time the act is recorded.",
+        "Record the act when it happens; back-dating is allowed, forward-dating is not.",
+    ),
+    _rule("ends_before_start", "A cycle must end after it starts.", FIX),
+    _rule(
+        "invalid_transition",
+        "The act is not allowed in the resource's current status (e.g. starting a closed cycle).",
+        "Read the resource's status; take the step that status allows.",
+    ),
+    _rule("key_result_dropped", "The key result is dropped.", "Link to a live key result."),
+    _rule("milestone_value", "A milestone checks in 0 (not reached) or 1 (reached).", FIX),
+    _rule("must_be_positive", "The number must be above zero.", FIX),
+    _rule("must_not_be_negative", "The number cannot be negative.", FIX),
+    _rule("naive_datetime", "A time came without a time zone.", "Send ISO 8601 with a zone."),
+    _rule("no_change", "The command would change nothing.", SAME),
+    _rule("not_a_number", "The number is not finite.", FIX),
+    _rule(
+        "not_a_permutation",
+        "A new ordering must rank every live objective of the team in the cycle exactly once.",
+        "Read the current priorities and send a full ordering.",
+    ),
+    _rule("not_aligned", "The objective is not aligned there.", SAME),
+    _rule("not_allowed", "The value is not one of the allowed choices.", FIX),
+    _rule("not_linked", "There is no such link to remove.", SAME),
+    _rule("on_ref_incomplete", "Name both on_kind and on_id, or neither.", FIX),
+    _rule("out_of_range", "The number must be below 10^15 in size.", FIX),
+    _rule("parent_dropped", "The parent is dropped.", "Align under a live parent."),
+    _rule("parent_level", "That level of unit cannot sit under that parent.", FIX),
+    _rule("parent_required", "A function or team needs a parent unit.", FIX),
+    _rule(
+        "reason_or_decision_required",
+        "The act needs a reason or the decision behind it.",
+        "Send `reason` or `decision_id`.",
+    ),
+    _rule(
+        "reason_required",
+        "The act needs a reason (retarget, easing, drop, ...).",
+        "Send `reason`.",
+    ),
+    _rule("required", "A required value is blank or missing.", FIX),
+    _rule("rice_confidence", "RICE confidence lies in (0, 1].", FIX),
+    _rule("rice_impact", "RICE impact is one of 0.25, 0.5, 1, 2, 3.", FIX),
+    _rule("same_team", "A dependency is on another team.", FIX),
+    _rule("score_range", "A score lies in 0.0-1.0.", FIX),
+    _rule("target_direction", "The target lies on the wrong side of the baseline.", FIX),
+    _rule("target_equals_baseline", "The target must differ from the baseline.", FIX),
+    _rule("target_not_allowed", "This kind of key result has no target.", FIX),
+    _rule("teams_not_allowed", "Only editors are scoped to teams.", FIX),
+    _rule("teams_required", "An editor writes for at least one team.", FIX),
+    _rule("token_hash", "A token hash is 64 hex digits.", FIX),
+    _rule("too_long", "The text is longer than allowed.", FIX),
+    _rule("too_many", "Too many items (e.g. blockers).", FIX),
+    _rule("too_precise", "The number has more than ten decimal places.", FIX),
+    _rule("tree_loop", "A unit cannot move under itself or its descendant.", FIX),
+    _rule("wrong_objective", "The key result does not belong to this objective.", FIX),
+    _rule("wrong_team", "`on_id` does not belong to `on_team_id`.", FIX),
+]
+
+CATALOGUE: dict[str, ErrorCode] = {e.code: e for e in [*PROTOCOL, *RULES]}
+
+
+def codes_for(kinds: set[str]) -> dict[int, list[str]]:
+    """Per status, the codes an operation of these kinds can answer with."""
+    found: dict[int, list[str]] = {}
+    for entry in CATALOGUE.values():
+        if kinds & set(entry.kinds):
+            found.setdefault(entry.status, []).append(entry.code)
+    return {status: sorted(codes) for status, codes in sorted(found.items())}
+
+
+KIND_NAMES = {
+    WRITE: "commands",
+    CREATE: "creating commands",
+    UPDATE: "commands on an existing resource",
+    STATE: "state reads",
+    HISTORY: "history reads",
+    VIEW: "read models",
+    API: "every API route",
+    HEALTH: "/readyz",
+    INTAKE: "command topic",
+    ROUTING: "any URL",
+}
+
+
+def catalogue_markdown() -> str:
+    lines = [
+        "# Error codes",
+        "",
+        "<!-- Written by `python -m commands.catalogue > docs/errors.md`; do not edit. -->",
+        "",
+        "Every failure answers in one shape, on HTTP and on the command topic's results:",
+        "",
+        "```json",
+        '{"error": {"status": 422, "code": "reason_required", "message": "...",',
+        '           "fields": {"reason": ["..."]}}}',
+        "```",
+        "",
+        "`code` is stable and machine-readable; `message` is for people and may change.",
+        "`fields` (when present) names each field or header to blame. Some codes carry more:",
+        "`current_version` (version_conflict), `position` (view_behind), and `request_id`",
+        "(the request's id, on every error). The OpenAPI document lists, for each operation",
+        "and status, the codes it can answer with (the `code` property's `enum`).",
+        "",
+        "| code | status | applies to | meaning | what the client should do |",
+        "|---|---|---|---|---|",
+    ]
+    for entry in sorted(CATALOGUE.values(), key=lambda e: (e.status, e.code)):
+        where = ", ".join(KIND_NAMES[k] for k in entry.kinds)
+        lines.append(
+            f"| `{entry.code}` | {entry.status} | {where} | {entry.meaning} | {entry.action} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(catalogue_markdown(), end="")
