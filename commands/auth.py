@@ -33,7 +33,11 @@ class Authenticator:
 
     def principal_for(self, token: str) -> Principal | None:
         """The active principal holding ``token``, or None."""
-        hashed = token_hash(token)
+        return self.principal_for_hash(token_hash(token))
+
+    def principal_for_hash(self, hashed: str) -> Principal | None:
+        """The active principal holding the token of this hash (a board session keeps
+        the hash, never the token), or None."""
         now = self.clock()
         with self._lock:
             seen = self._seen.get(hashed)

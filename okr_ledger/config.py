@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_DATABASE_URL = "sqlite:///okr-ledger.sqlite"
@@ -30,6 +30,9 @@ class Settings:
     view_wait_seconds: float = 1.0
     """How long a read waits for its view to reach a ``min_position`` the log has
     reached, before it answers 503 view_behind (0 to 30)."""
+    secret_key: str | None = field(default=None, repr=False)
+    """Signs the board's session cookies; without it, a key file is generated beside the
+    SQLite file (or in the working directory), or a per-process key for ``memory://``."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -55,6 +58,7 @@ class Settings:
                 max(float(text("VIEW_WAIT_SECONDS", str(defaults.view_wait_seconds))), 0.0),
                 30.0,
             ),
+            secret_key=env.get(f"{PREFIX}SECRET_KEY") or None,
         )
 
     @property

@@ -14,7 +14,7 @@ from flask import Flask
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-from web import errors, refs
+from web import board, errors, refs
 from web.auth import guard_api_request
 from web.health import blp as health_blueprint
 from web.json import OrjsonProvider
@@ -74,4 +74,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         api.register_blueprint(blueprint)
     api.register_blueprint(read_models_blueprint)
     register_event_schemas(api.spec)
+    board.register(app)
     return app

@@ -1,0 +1,166 @@
+"""The board's pages over a cycle: the list, the overview (now or at an instant),
+priority history, changes between two instants, the retrospective and its charts,
+the integrity page and the printable board pack."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Response, current_app, redirect, render_template, request, url_for
+
+from ledger.meta import utc_now
+from projections.records import micros_of
+from projections.service import ReadModels
+from projections.state import EFFECTIVE, RECORDED
+from web.board import BoardError, bp
+from web.board.filters import to_datetime
+from web.board.integrity import checkpoint_view
+from web.board.shaping import change_details, names_in, rankings, unique_objectives
+
+
+def models() -> ReadModels:
+    read_models: ReadModels = current_app.extensions["okr_ledger"].read_models
+    read_models.refresh()
+    return read_models
+
+
+def now_micros() -> int:
+    return micros_of(utc_now())
+
+
+def instant(field: str, *, required: bool = False) -> datetime | None:
+    """A query parameter read as an instant: ISO 8601 or a date-time picker's value
+    (``2026-08-01T09:30``, read as UTC)."""
+    text = request.args.get(field, "").strip()
+    if not text:
+        if required:
+            raise BoardError(422, "validation_failed", f"{field}: enter a date and time", field)
+        return None
+    moment = to_datetime(text) if not text.isdigit() else None
+    if moment is None or not 1970 <= moment.year <= 9999:
+        raise BoardError(
+            422,
+            "validation_failed",
+            f"{field}: not a date and time (use 2026-08-01T09:30, read as UTC)",
+            field,
+        )
+    return moment
+
+
+def time_mode() -> str:
+    mode = request.args.get("time", RECORDED)
+    if mode not in (RECORDED, EFFECTIVE):
+        raise BoardError(422, "validation_failed", "time: recorded or effective", "time")
+    return mode
+
+
+def found(result: Any, what: str = "no such cycle") -> Any:
+    if result is None:
+        raise BoardError(404, "not_found", what)
+    return result
+
+
+@bp.get("/")
+def index() -> Any:
+    return redirect(url_for("board.cycles"), 303)
+
+
+@bp.get("/cycles")
+def cycles() -> Any:
+    return render_template("board/cycles.html", cycles=models().cycles())
+
+
+@bp.get("/cycles/<cycle>")
+def overview(cycle: str) -> Any:
+    as_of, mode = instant("as_of"), time_mode()
+    team = request.args.get("team") or None
+    read = models()
+    tree = found(
+        read.okrs(
+            cycle,
+            now=now_micros(),
+            team=team,
+            as_of=None if as_of is None else micros_of(as_of),
+            mode=mode,
+        ),
+        "no such cycle (or team) at that instant",
+    )
+    return render_template(
+        "board/overview.html",
+        cycle=tree["cycle"],
+        tree=tree,
+        rankings=rankings(tree),
+        as_of=as_of,
+        mode=mode,
+        team=team,
+        teams=tree["teams"],
+    )
+
+
+@bp.get("/cycles/<cycle>/priorities")
+def priorities(cycle: str) -> Any:
+    read = models()
+    history = found(read.priority_history(cycle))
+    tree = found(read.okrs(cycle, now=now_micros()))
+    return render_template("board/priorities.html", cycle=tree["cycle"], history=history)
+
+
+@bp.get("/cycles/<cycle>/changes")
+def changes(cycle: str) -> Any:
+    read = models()
+    now = read.okrs(cycle, now=now_micros())
+    tree = found(now)
+    start = instant("from") or to_datetime(tree["cycle"]["starts_on"])
+    end = instant("to") or datetime.now(UTC).replace(second=0, microsecond=0)
+    if end < start:
+        raise BoardError(422, "validation_failed", "to: must not be before from", "to")
+    found_changes = found(read.diff(cycle, micros_of(start), micros_of(end)))
+    names = names_in(tree)
+    rows = [
+        dict(c, subject=c.get("label") or names.get(c["id"]), details=change_details(c))
+        for c in found_changes
+    ]
+    return render_template(
+        "board/changes.html", cycle=tree["cycle"], changes=rows, start=start, end=end
+    )
+
+
+@bp.get("/cycles/<cycle>/retrospective")
+def retrospective(cycle: str) -> Any:
+    report = found(models().retrospective(cycle, now=now_micros()))
+    return render_template("board/retrospective.html", cycle=report["cycle"], report=report)
+
+
+@bp.get("/cycles/<cycle>/retrospective/key-results/<key_result>/chart.svg")
+def chart(cycle: str, key_result: str) -> Any:
+    svg = found(models().chart(cycle, key_result), "no such key result in that cycle")
+    return Response(svg, mimetype="image/svg+xml")
+
+
+@bp.get("/integrity")
+def integrity() -> Any:
+    read = models()
+    return render_template(
+        "board/integrity.html", checkpoint=checkpoint_view(), position=read.position()
+    )
+
+
+@bp.get("/cycles/<cycle>/pack")
+def pack(cycle: str) -> Any:
+    read = models()
+    now = now_micros()
+    tree = found(read.okrs(cycle, now=now))
+    report = read.retrospective(cycle, now=now)
+    return render_template(
+        "board/pack.html",
+        cycle=tree["cycle"],
+        tree=tree,
+        objectives=unique_objectives(tree),
+        rankings=rankings(tree),
+        history=read.priority_history(cycle) or [],
+        report=report,
+        checkpoint=checkpoint_view(),
+        position=read.position(),
+        computed_at=datetime.now(UTC),
+    )
