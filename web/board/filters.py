@@ -115,14 +115,14 @@ def label(value: Any) -> str:
 
 
 def band(value: Any) -> str:
-    """A band as ``[low, high]`` or ``{"low", "high"}``: ``3–5``."""
+    """A band as ``[low, high]`` or ``{"low", "high"}``: ``3 to 5``."""
     if isinstance(value, dict):
         low, high = value.get("low"), value.get("high")
     elif isinstance(value, (list, tuple)) and len(value) == 2:
         low, high = value
     else:
         return EMPTY
-    return f"{number(low)}–{number(high)}"
+    return f"{number(low)}\u2013{number(high)}"
 
 
 def short_id(value: Any) -> str:
