@@ -14,8 +14,8 @@ from okr_ledger.bootstrap import Services, bootstrap
 from okr_ledger.config import Settings
 from tests.board.support import (
     CYCLE,
-    FakeTransparencyLog,
     TOKENS,
+    FakeTransparencyLog,
     board_app,
     page_text,
     sign_in,
