@@ -19,6 +19,12 @@ from web.board.integrity import checkpoint_view
 from web.board.shaping import change_details, names_in, rankings, unique_objectives
 
 
+def summary_of(change: dict[str, Any]) -> str | None:
+    """What a change without a name is about: a decision's summary, a title."""
+    fields = change.get("set") or {}
+    return fields.get("summary") or fields.get("title") or fields.get("statement")
+
+
 def models() -> ReadModels:
     read_models: ReadModels = current_app.extensions["okr_ledger"].read_models
     read_models.refresh()
@@ -118,7 +124,11 @@ def changes(cycle: str) -> Any:
     found_changes = found(read.diff(cycle, micros_of(start), micros_of(end)))
     names = names_in(tree)
     rows = [
-        dict(c, subject=c.get("label") or names.get(c["id"]), details=change_details(c))
+        dict(
+            c,
+            subject=c.get("label") or names.get(c["id"]) or summary_of(c),
+            details=change_details(c),
+        )
         for c in found_changes
     ]
     return render_template(
