@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, Response, g, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
+from commands.errors import status_of
 from ledger.exceptions import LedgerError
 from web.board import filters
 from web.board.session import CrossSiteRequest, csrf_token, keep_csrf_cookie, signed_in_principal
@@ -78,6 +79,14 @@ def principal() -> Any:
     return signed_in_principal()
 
 
+@bp.app_template_global()
+def uid(prefix: str = "t") -> str:
+    """An id unique within the page being rendered (tables label their scroll boxes)."""
+    count = g.get("board_ids", 0) + 1
+    g.board_ids = count
+    return f"{prefix}{count}"
+
+
 @bp.app_template_global("csrf_token")
 def _csrf_token() -> str:
     return csrf_token()
@@ -102,8 +111,6 @@ def cross_site(error: CrossSiteRequest) -> Any:
 
 @bp.errorhandler(LedgerError)
 def ledger_error(error: LedgerError) -> Any:
-    from commands.errors import status_of
-
     return error_page(status_of(error), error.rule, error.message, error.field)
 
 
