@@ -67,9 +67,7 @@ def test_signing_in_through_the_form_opens_the_cycles(page: Any):
     assert page.problems == []
 
 
-def test_every_page_opens_without_console_errors_or_serious_axe_violations(
-    page: Any, base: str
-):
+def test_every_page_opens_without_console_errors_or_serious_axe_violations(page: Any, base: str):
     from axe_playwright_python.sync_playwright import Axe
 
     axe = Axe()
