@@ -153,6 +153,12 @@ class ReadModels:
         team_id = resolve(team, Team) if team else None
         return okr_tree(snapshot, now=now, team=team_id, policy=policy)
 
+    def teams(self) -> list[dict[str, Any]]:
+        """Every team of the organisation tree (company, functions, teams), by name."""
+        with self.reading() as cursor:
+            docs = self.state.docs_of_kind(cursor, "team")
+        return sorted(docs, key=lambda d: (d["name"], d["key"]))
+
     def kpis(self) -> list[dict[str, Any]]:
         with self.reading() as cursor:
             kpis = self.state.docs_of_kind(cursor, "kpi")

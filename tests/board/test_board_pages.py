@@ -10,6 +10,7 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
+from commands import messages as m
 from okr_ledger.bootstrap import Services, bootstrap
 from okr_ledger.config import Settings
 from tests.board.support import (
@@ -227,3 +228,30 @@ def test_the_pack_cover_and_the_integrity_page_name_the_signed_checkpoint(
     assert "/api/v1/log/proofs/consistency?from=412" in integrity
     assert "/api/v1/log/checkpoint?size=412" in integrity
     assert log.verifier_key() in integrity
+
+
+def test_a_large_organisation_opens_its_cycle_on_a_team_picker():
+    services = bootstrap(Settings(database_url="memory://"))
+    try:
+        org = build_org(services.bus)
+        for n in range(12):
+            org.do(
+                m.FormTeam(key=f"team-{n}", name=f"Team {n}", level="team", parent_id=org.function)
+            )
+        org.objective("Make renewals effortless so residents stay")
+        grant_token(services.bus, TOKENS["admin"], name="admin.board")
+        services.read_models.catch_up()
+        client = board_app(services).test_client()
+        sign_in(client)
+        picker = page_text(client.get("/board/cycles/2026-Q3?as_of=2026-08-01T00:00"))
+        team = page_text(client.get("/board/cycles/2026-Q3?team=contact"))
+    finally:
+        services.close()
+    assert "Choose a team" in picker
+    assert "Make renewals effortless" not in picker
+    assert (
+        'href="/board/cycles/2026-Q3?team=team-11&amp;as_of=2026-08-01T00:00&amp;time=recorded"'
+        in picker
+    )
+    assert "Make renewals effortless so residents stay" in team
+    assert '<option value="team-11"' in team

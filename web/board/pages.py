@@ -77,11 +77,28 @@ def cycles() -> Any:
     return render_template("board/cycles.html", cycles=models().cycles())
 
 
+TEAMS_AT_ONCE = 12
+"""A cycle of an organisation with more teams than this opens on a team picker: one
+page of hundreds of objectives serves no reader and costs seconds to compute."""
+LEVELS = {"company": 0, "function": 1, "team": 2}
+
+
 @bp.get("/cycles/<cycle>")
 def overview(cycle: str) -> Any:
     as_of, mode = instant("as_of"), time_mode()
     team = request.args.get("team") or None
     read = models()
+    teams = sorted(read.teams(), key=lambda t: (LEVELS.get(t.get("level"), 3), t["name"]))
+    shown = {
+        "as_of": as_of,
+        "mode": mode,
+        "team": team,
+        "all_teams": teams,
+    }
+    if team is None and sum(t.get("level") == "team" for t in teams) > TEAMS_AT_ONCE:
+        cycles = [c for c in read.cycles() if cycle in (c["key"], c["id"])]
+        found(cycles or None)
+        return render_template("board/overview_teams.html", cycle=cycles[0], **shown)
     tree = found(
         read.okrs(
             cycle,
@@ -97,10 +114,8 @@ def overview(cycle: str) -> Any:
         cycle=tree["cycle"],
         tree=tree,
         rankings=rankings(tree),
-        as_of=as_of,
-        mode=mode,
-        team=team,
         teams=tree["teams"],
+        **shown,
     )
 
 
