@@ -67,3 +67,8 @@ def test_a_band_reads_from_a_pair_or_a_mapping():
 def test_a_time_tag_escapes_what_it_cannot_read():
     assert str(time_tag("<b>")) == "&lt;b&gt;"
     assert str(time_tag(0)) == '<time datetime="1970-01-01T00:00:00Z">1 Jan 1970, 00:00 UTC</time>'
+
+
+def test_times_outside_the_calendar_read_as_unknown():
+    for value in ("0001-01-01T00:00+14:00", "9999-12-31T23:59-14:00", 10**30, "soon"):
+        assert local_input(value) == ""

@@ -52,23 +52,23 @@ def to_datetime(value: Any) -> datetime | None:
     """An aware UTC datetime from ISO text (``Z`` or an offset), microseconds or a datetime."""
     if value is None or isinstance(value, bool):
         return None
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, date):
-        moment = datetime(value.year, value.month, value.day)
-    elif isinstance(value, (int, float, Decimal)):
-        moment = datetime.fromtimestamp(float(value) / 1_000_000, UTC)
-    else:
-        text = str(value).strip()
-        if text.isdigit():
-            return to_datetime(int(text))
-        try:
+    try:
+        if isinstance(value, datetime):
+            moment = value
+        elif isinstance(value, date):
+            moment = datetime(value.year, value.month, value.day)
+        elif isinstance(value, (int, float, Decimal)):
+            moment = datetime.fromtimestamp(float(value) / 1_000_000, UTC)
+        else:
+            text = str(value).strip()
+            if text.isdigit():
+                return to_datetime(int(text))
             moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError, OSError):  # not a time, or outside years 1-9999
+        return None
 
 
 def when(value: Any) -> str:
