@@ -159,6 +159,24 @@ class ReadModels:
             docs = self.state.docs_of_kind(cursor, "team")
         return sorted(docs, key=lambda d: (d["name"], d["key"]))
 
+    def cycle(self, cycle: str) -> dict[str, Any] | None:
+        """One cycle, by id or key, with its dates and status."""
+        cycle_id = resolve(cycle, Cycle)
+        return next((c for c in self.cycles() if c["id"] == cycle_id), None)
+
+    def names(self, cycle: str) -> dict[str, str]:
+        """The name, statement, title or summary of everything in a cycle, by id."""
+        with self.reading() as cursor:
+            docs = self.state.docs_of_cycle(cursor, resolve(cycle, Cycle))
+        names = {}
+        for doc in docs:
+            name = (
+                doc.get("name") or doc.get("statement") or doc.get("title") or doc.get("summary")
+            )
+            if name:
+                names[doc["id"]] = str(name)
+        return names
+
     def kpis(self) -> list[dict[str, Any]]:
         with self.reading() as cursor:
             kpis = self.state.docs_of_kind(cursor, "kpi")

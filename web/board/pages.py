@@ -16,7 +16,7 @@ from projections.state import EFFECTIVE, RECORDED
 from web.board import BoardError, bp
 from web.board.filters import to_datetime
 from web.board.integrity import checkpoint_view
-from web.board.shaping import change_details, names_in, rankings, unique_objectives
+from web.board.shaping import change_details, rankings, unique_objectives
 
 
 def summary_of(change: dict[str, Any]) -> str | None:
@@ -96,9 +96,9 @@ def overview(cycle: str) -> Any:
         "all_teams": teams,
     }
     if team is None and sum(t.get("level") == "team" for t in teams) > TEAMS_AT_ONCE:
-        cycles = [c for c in read.cycles() if cycle in (c["key"], c["id"])]
-        found(cycles or None)
-        return render_template("board/overview_teams.html", cycle=cycles[0], **shown)
+        return render_template(
+            "board/overview_teams.html", cycle=found(read.cycle(cycle)), **shown
+        )
     tree = found(
         read.okrs(
             cycle,
@@ -122,22 +122,21 @@ def overview(cycle: str) -> Any:
 @bp.get("/cycles/<cycle>/priorities")
 def priorities(cycle: str) -> Any:
     read = models()
+    found_cycle = found(read.cycle(cycle))
     history = found(read.priority_history(cycle))
-    tree = found(read.okrs(cycle, now=now_micros()))
-    return render_template("board/priorities.html", cycle=tree["cycle"], history=history)
+    return render_template("board/priorities.html", cycle=found_cycle, history=history)
 
 
 @bp.get("/cycles/<cycle>/changes")
 def changes(cycle: str) -> Any:
     read = models()
-    now = read.okrs(cycle, now=now_micros())
-    tree = found(now)
-    start = instant("from") or to_datetime(tree["cycle"]["starts_on"])
+    found_cycle = found(read.cycle(cycle))
+    start = instant("from") or to_datetime(found_cycle["starts_on"])
     end = instant("to") or datetime.now(UTC).replace(second=0, microsecond=0)
-    if end < start:
+    if start is None or end < start:
         raise BoardError(422, "validation_failed", "to: must not be before from", "to")
     found_changes = found(read.diff(cycle, micros_of(start), micros_of(end)))
-    names = names_in(tree)
+    names = read.names(cycle)
     rows = [
         dict(
             c,
@@ -147,7 +146,7 @@ def changes(cycle: str) -> Any:
         for c in found_changes
     ]
     return render_template(
-        "board/changes.html", cycle=tree["cycle"], changes=rows, start=start, end=end
+        "board/changes.html", cycle=found_cycle, changes=rows, start=start, end=end
     )
 
 

@@ -1,5 +1,5 @@
-"""Read-model answers reshaped for pages: rankings per team, names by id, and the
-details of a named change in a few words."""
+"""Read-model answers reshaped for pages: rankings per team and the details of a named
+change in a few words."""
 
 from __future__ import annotations
 
@@ -29,23 +29,6 @@ def rankings(tree: dict[str, Any]) -> list[dict[str, Any]]:
     for entry in teams.values():
         entry["objectives"].sort(key=lambda o: (o["rank"] is None, o["rank"] or 0, o["statement"]))
     return sorted(teams.values(), key=lambda e: e["team"]["name"])
-
-
-def names_in(tree: dict[str, Any]) -> dict[str, str]:
-    """Statement or title by id, for every objective, key result and initiative."""
-    names: dict[str, str] = {}
-    for choice in tree["choices"]:
-        if choice["id"]:
-            names[choice["id"]] = choice["statement"]
-        for objective in choice["objectives"]:
-            names[objective["id"]] = objective["statement"]
-            for kr in objective["key_results"]:
-                names[kr["id"]] = kr["statement"]
-                for initiative in kr["initiatives"]:
-                    names[initiative["id"]] = initiative["title"]
-    for team in tree["teams"]:
-        names[team["id"]] = team["name"]
-    return names
 
 
 def _value(value: Any) -> str:
