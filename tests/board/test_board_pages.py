@@ -143,7 +143,7 @@ def test_changes_between_two_dates_name_who_why_and_link_the_decision(admin: Fla
     html = page_text(
         admin.get(f"/board/cycles/{CYCLE}/changes?from=2026-08-12T00:00&to=2026-08-13T00:00")
     )
-    assert "Target eased" in html
+    assert "Key result target eased" in html
     assert "Contractor short of two plumbers until October" in html
     assert "grace.obi" in html
     assert re.search(r'href="/board/audit\?decision=[0-9a-f-]{36}"', html)
@@ -255,3 +255,19 @@ def test_a_large_organisation_opens_its_cycle_on_a_team_picker():
     )
     assert "Make renewals effortless so residents stay" in team
     assert '<option value="team-11"' in team
+
+
+def test_the_pack_names_the_checkpoint_signed_at_the_position_it_was_computed_from(
+    board_services: Services, admin: FlaskClient
+):
+    position = board_services.read_models.position()
+    log = FakeTransparencyLog()
+    log.sign(position)
+    log.sign(position + 50)
+    board_services.transparency = log  # type: ignore[attr-defined]
+    try:
+        cover = page_text(admin.get(f"/board/cycles/{CYCLE}/pack")).split('class="page-break"')[0]
+    finally:
+        del board_services.transparency  # type: ignore[attr-defined]
+    assert f"{position} entries" in cover
+    assert f"{position + 50} entries" not in cover

@@ -12,14 +12,15 @@ SIGNATURE_PREFIX = "\u2014 "
 """A C2SP signed note's signature lines begin with an em dash and a space."""
 
 
-def checkpoint_view() -> dict[str, Any] | None:
-    """The latest signed checkpoint of the transparency log, or None when the ledger
-    has no transparency log or it has signed nothing yet."""
+def checkpoint_view(position: int) -> dict[str, Any] | None:
+    """The signed checkpoint of the log at the read models' ``position`` if one was
+    signed there, else the latest; None when the ledger has no transparency log or it
+    has signed nothing yet."""
     services = current_app.extensions["okr_ledger"]
     log = getattr(services, "transparency", None)
     if log is None:
         return None
-    checkpoint = log.latest_checkpoint()
+    checkpoint = log.checkpoint_at(position) or log.latest_checkpoint()
     if checkpoint is None:
         return None
     note = str(checkpoint.note)

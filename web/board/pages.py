@@ -35,13 +35,11 @@ def now_micros() -> int:
     return micros_of(utc_now())
 
 
-def instant(field: str, *, required: bool = False) -> datetime | None:
+def instant(field: str) -> datetime | None:
     """A query parameter read as an instant: ISO 8601 or a date-time picker's value
     (``2026-08-01T09:30``, read as UTC)."""
     text = request.args.get(field, "").strip()
     if not text:
-        if required:
-            raise BoardError(422, "validation_failed", f"{field}: enter a date and time", field)
         return None
     moment = to_datetime(text) if not text.isdigit() else None
     if moment is None or not 1970 <= moment.year <= 9999:
@@ -166,7 +164,9 @@ def chart(cycle: str, key_result: str) -> Any:
 def integrity() -> Any:
     read = models()
     return render_template(
-        "board/integrity.html", checkpoint=checkpoint_view(), position=read.position()
+        "board/integrity.html",
+        checkpoint=checkpoint_view(read.position()),
+        position=read.position(),
     )
 
 
@@ -184,7 +184,7 @@ def pack(cycle: str) -> Any:
         rankings=rankings(tree),
         history=read.priority_history(cycle) or [],
         report=report,
-        checkpoint=checkpoint_view(),
+        checkpoint=checkpoint_view(read.position()),
         position=read.position(),
         computed_at=datetime.now(UTC),
     )
