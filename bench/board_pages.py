@@ -22,13 +22,13 @@ from uuid import uuid4
 
 import psycopg
 
-from bench.generate import WEEK
 from bench.projections import generate_ledger
 from commands import messages as m
 from commands.principals import Principal
 from ledger.principal import token_hash
 from okr_ledger.bootstrap import Services, bootstrap
 from okr_ledger.config import Settings
+from okr_ledger.generator import WEEK
 from web import create_app
 
 FIRST_CYCLE = datetime(2017, 1, 2, tzinfo=UTC)
