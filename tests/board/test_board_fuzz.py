@@ -67,3 +67,18 @@ def test_no_input_makes_a_board_page_fail(
     url = path.format(c=quote(cycle, safe="")) + "?" + urlencode(query)
     response = client.get(url)
     assert response.status_code in (200, 303, 308, 404, 422), (url, response.status_code)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    form=st.dictionaries(
+        st.sampled_from(("token", "csrf_token", "next")), st.text(max_size=40), max_size=3
+    ),
+    origin=st.one_of(st.none(), st.just("http://localhost"), st.text(max_size=30)),
+)
+def test_no_sign_in_form_makes_the_board_fail(app: Flask, form: dict, origin: str | None):
+    client = app.test_client()
+    client.get("/board/sign-in")
+    headers = {} if origin is None else {"Origin": origin}
+    response = client.post("/board/sign-in", data=form, headers=headers)
+    assert response.status_code in (303, 401, 403), response.status_code
