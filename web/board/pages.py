@@ -4,6 +4,7 @@ the integrity page and the printable board pack."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -78,7 +79,30 @@ def cycles() -> Any:
 TEAMS_AT_ONCE = 12
 """A cycle of an organisation with more teams than this opens on a team picker: one
 page of hundreds of objectives serves no reader and costs seconds to compute."""
-LEVELS = {"company": 0, "function": 1, "team": 2}
+
+
+def natural(text: str) -> list[Any]:
+    """``Team 2`` before ``Team 10``."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text)]
+
+
+def tree_order(teams: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The organisation tree depth first (each unit before the units below it), siblings
+    by name; each team carries its ``depth``."""
+    children: dict[str | None, list[dict[str, Any]]] = {}
+    ids = {t["id"] for t in teams}
+    for t in teams:
+        parent = t.get("parent_id") if t.get("parent_id") in ids else None
+        children.setdefault(parent, []).append(t)
+    ordered: list[dict[str, Any]] = []
+
+    def visit(parent: str | None, depth: int) -> None:
+        for t in sorted(children.get(parent, []), key=lambda t: natural(t["name"])):
+            ordered.append(dict(t, depth=depth))
+            visit(t["id"], depth + 1)
+
+    visit(None, 0)
+    return ordered
 
 
 @bp.get("/cycles/<cycle>")
@@ -86,11 +110,13 @@ def overview(cycle: str) -> Any:
     as_of, mode = instant("as_of"), time_mode()
     team = request.args.get("team") or None
     read = models()
-    teams = sorted(read.teams(), key=lambda t: (LEVELS.get(t.get("level"), 3), t["name"]))
+    teams = tree_order(read.teams())
+    chosen = next((t for t in teams if team in (t["key"], t["id"])), None)
     shown = {
         "as_of": as_of,
         "mode": mode,
         "team": team,
+        "team_name": chosen["name"] if chosen else team,
         "all_teams": teams,
     }
     if team is None and sum(t.get("level") == "team" for t in teams) > TEAMS_AT_ONCE:
