@@ -58,6 +58,9 @@ class Publisher:
         self._producer: Any = None
         self._unmarked: int | None = None
         """the position whose watermark is owed (None: not known yet, 0: none owed)"""
+        self.before_record: Callable[[int], None] | None = None
+        """a hook for fault-injection tests: called with a page's position once the
+        broker acknowledged it, before that position is recorded"""
 
     @property
     def producer(self) -> Any:
@@ -144,6 +147,8 @@ class Publisher:
     def _settle(self, reached: int, futures: list[Any]) -> None:
         """Once a page is acknowledged, record its position; its watermark is owed."""
         self._wait(futures)
+        if self.before_record:
+            self.before_record(reached)
         with self.store.transaction() as cursor:
             self.store.advance(cursor, self.tracking_name, reached)
         self._unmarked = reached

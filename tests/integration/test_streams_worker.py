@@ -5,7 +5,6 @@ builds, through repeated messages, failed batches and kill -9."""
 from __future__ import annotations
 
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from projections.rebuild import rebuild
 from streams.kafka import consumer, topic_producer
 from streams.publisher import Publisher
 from streams.worker import OFFSETS, ProjectionWorker
+from tests import faults
 from tests.integration.broker import FAST_GROUP, Broker
 
 PARTITIONS = 6
@@ -132,17 +132,21 @@ def test_a_worker_whose_batch_fails_before_commit_rolls_it_back_and_reads_it_aga
 ) -> None:
     services, head = published_demo
     failing = worker(pg_url, broker, topic, f"views-{uuid4().hex[:8]}", batch_size=40)
+    batches: list[int] = []
     failures: list[int] = []
 
-    def crash_now_and_then(records: list[Any]) -> None:
-        if records and len(failures) < 3 and random.random() < 0.5:
+    def crash_on_the_second_fourth_and_fifth_batch(records: list[Any]) -> None:
+        if not records:
+            return  # watermarks only
+        batches.append(records[0].position)
+        if len(batches) in (2, 4, 5):
             failures.append(records[0].position)
             raise RuntimeError("the worker fails mid-batch")
 
-    failing.before_commit = crash_now_and_then
+    failing.before_commit = crash_on_the_second_fourth_and_fifth_batch
     with running(failing):
         wait_for_position(services, head)
-    assert failures, "the fault was injected"
+    assert len(failures) == 3, f"the faults were injected: {failures}"
     assert_equal_to_a_clean_rebuild(services)
 
 
@@ -160,21 +164,17 @@ def consumed(services: Services, group: str) -> int:
     return int(row["n"]) if row else 0
 
 
-def worker_process(
-    url: str, broker: Broker, topic: str, group: str, stderr: int = subprocess.DEVNULL
-) -> subprocess.Popen[bytes]:
-    env = {
+def worker_env(broker: Broker, topic: str, group: str) -> dict[str, str]:
+    return {
         **os.environ,
         "OKR_LEDGER_KAFKA_BOOTSTRAP_SERVERS": broker.servers,
         "OKR_LEDGER_KAFKA_TOPIC": topic,
         "OKR_LEDGER_KAFKA_VIEWS_GROUP": group,
         "OKR_LEDGER_KAFKA_SESSION_TIMEOUT_MS": "3000",
     }
-    return subprocess.Popen(
-        [sys.executable, "-m", "okr_ledger", "--database-url", url, "project", "--from-kafka",
-         "--batch-size", "50"],
-        env=env, stdout=subprocess.DEVNULL, stderr=stderr,
-    )  # fmt: skip
+
+
+WORKER = ("project", "--from-kafka", "--batch-size", "50")
 
 
 def test_a_worker_killed_mid_batch_resumes_to_what_a_clean_rebuild_builds(
@@ -187,21 +187,25 @@ def test_a_worker_killed_mid_batch_resumes_to_what_a_clean_rebuild_builds(
         services.read_models.refresh()
         head = publish(services, broker, topic)
         group = f"views-{uuid4().hex[:8]}"
-        rng = random.Random(head)
-        reached = []
-        for _ in range(4):
-            if services.read_models.position() == head:
-                break  # nothing left to interrupt
-            before = consumed(services, group)
-            process = worker_process(pg_url, broker, topic, group)
-            deadline = time.monotonic() + 60
-            while consumed(services, group) == before and time.monotonic() < deadline:
-                time.sleep(0.05)  # it has joined and applies batches: now kill it
-            time.sleep(rng.uniform(0.0, 0.6))
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait()
+        env = worker_env(broker, topic, group)
+        reached = [0]
+        for batches in (1, 3, 2, 4):  # commit this many batches, die inside the next
+            process = subprocess.Popen(
+                faults.command("worker", batches + 1, pg_url, *WORKER),
+                env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            try:
+                faults.wait_until_paused(process)
+                assert services.read_models.position() < head
+            finally:
+                os.kill(process.pid, signal.SIGKILL)
+                process.wait()
+                process.stdout.close()  # type: ignore[union-attr]
             reached.append(consumed(services, group))
-        last = worker_process(pg_url, broker, topic, group, stderr=subprocess.PIPE)
+        last = subprocess.Popen(
+            [sys.executable, "-m", "okr_ledger", "--database-url", pg_url, *WORKER],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )  # fmt: skip
         try:
             assert last.stderr is not None
             assert b"keeping the read models" in last.stderr.readline()  # it is running
@@ -211,7 +215,8 @@ def test_a_worker_killed_mid_batch_resumes_to_what_a_clean_rebuild_builds(
             assert last.wait(timeout=30) == 0, "SIGTERM stops a worker cleanly"
             last.stderr.close()
         total = consumed(services, group)
-        assert any(0 < n < total for n in reached), f"no kill landed mid-way: {reached}"
+        assert reached == sorted(set(reached)), f"each life committed batches: {reached}"
+        assert reached[-1] < total, f"the last kill left work undone: {reached} of {total}"
         assert_equal_to_a_clean_rebuild(services)
     finally:
         services.close()

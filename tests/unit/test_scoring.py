@@ -334,16 +334,31 @@ def test_moving_towards_the_target_never_lowers_the_score(
 
 @pytest.mark.parametrize(
     ("baseline", "target", "value"),
-    [("-9E+999999", "9E+999999", "0"), ("0", "1E-999999", "10")],
+    [
+        ("-999999999999999.9999999999", "999999999999999.9999999999", "0"),
+        ("0", "0.0000000001", "999999999999999.9999999999"),
+        ("999999999999999.9999999999", "-999999999999999.9999999999", "0.0000000001"),
+    ],
 )
 def test_scoring_survives_every_finite_metric_the_ledger_accepts(
     baseline: str, target: str, value: str
 ) -> None:
-    try:
-        kr = metric(D(baseline), D(target), D(value))
-    except RuleViolation:
-        return  # refusing such magnitudes when they are recorded would fix it too
+    kr = metric(D(baseline), D(target), D(value))
+
     score = computed(kr)
 
     assert score is not None
     assert D(0) <= score <= D(1)
+
+
+@pytest.mark.parametrize(
+    ("baseline", "target", "rule"),
+    [("-9E+999999", "9E+999999", "out_of_range"), ("0", "1E-999999", "too_precise")],
+)
+def test_metrics_beyond_what_can_be_scored_are_refused_when_defined(
+    baseline: str, target: str, rule: str
+) -> None:
+    with pytest.raises(RuleViolation) as refused:
+        metric(D(baseline), D(target), D(0))
+
+    assert refused.value.rule == rule
