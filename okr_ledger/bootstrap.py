@@ -23,6 +23,9 @@ class Services:
     bus: CommandBus
     authenticator: Authenticator
     _read_models: ReadModels | None = None
+    newest_checkpoint: Callable[[], datetime | None] = lambda: None
+    """When the newest signed checkpoint was made (None: none yet); ``/metrics`` shows
+    its age as ``okr_ledger_checkpoint_age_seconds``."""
 
     @property
     def read_models(self) -> ReadModels:

@@ -33,6 +33,8 @@ class Settings:
     secret_key: str | None = field(default=None, repr=False)
     """Signs the board's session cookies; without it, a key file is generated beside the
     SQLite file (or in the working directory), or a per-process key for ``memory://``."""
+    metrics_token: str | None = field(default=None, repr=False)
+    """When set, ``GET /metrics`` wants ``Authorization: Bearer <it>``; open without it."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -59,6 +61,7 @@ class Settings:
                 30.0,
             ),
             secret_key=env.get(f"{PREFIX}SECRET_KEY") or None,
+            metrics_token=env.get(f"{PREFIX}METRICS_TOKEN") or None,
         )
 
     @property

@@ -2,15 +2,25 @@
 
 gthread keeps connections alive and overlaps a worker's database waits; each worker
 process builds its own services (and connection pool) after the fork.
+
+Each worker counts the requests it answers; for ``/metrics`` to add them up over all
+workers, prometheus-client's multiprocess mode needs a directory named by
+``PROMETHEUS_MULTIPROC_DIR`` before any worker starts. ``serve`` makes an empty one of
+its own (and removes it on exit) unless the environment names one already.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
 from okr_ledger.config import Settings
+
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class Server(BaseApplication):  # type: ignore[misc]
@@ -25,11 +35,25 @@ class Server(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Any:
         from web import create_app
+        from web.request_id import configure_logging
 
+        configure_logging()
         return create_app({"DATABASE_URL": self.settings.database_url})
 
 
 def serve(settings: Settings, *, host: str, port: int, workers: int, threads: int) -> None:
+    own_dir = None
+    if not os.environ.get(MULTIPROCESS_DIR):
+        own_dir = tempfile.mkdtemp(prefix="okr-ledger-metrics-")
+        os.environ[MULTIPROCESS_DIR] = own_dir
+    try:
+        run(settings, host=host, port=port, workers=workers, threads=threads)
+    finally:
+        if own_dir is not None:
+            shutil.rmtree(own_dir, ignore_errors=True)
+
+
+def run(settings: Settings, *, host: str, port: int, workers: int, threads: int) -> None:
     Server(
         settings,
         {

@@ -14,7 +14,7 @@ from flask import Flask
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-from web import board, errors, refs
+from web import board, errors, metrics, refs, request_id
 from web.auth import guard_api_request
 from web.health import blp as health_blueprint
 from web.json import OrjsonProvider
@@ -69,7 +69,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.register(app)
     refs.register(app, api)
     app.before_request(guard_api_request)
+    metrics.register(app)  # these two go first, before authentication may refuse
+    request_id.register(app)
     api.register_blueprint(health_blueprint)
+    api.register_blueprint(metrics.blp)
     for blueprint in blueprints():
         api.register_blueprint(blueprint)
     api.register_blueprint(read_models_blueprint)

@@ -4,7 +4,8 @@
                "fields": {"reason": ["..."]}}}
 
 ``code`` is machine-readable (a rule of the domain, or a protocol error such as
-``validation_failed``); ``fields`` names the fields or headers to blame.
+``validation_failed``); ``fields`` names the fields or headers to blame; ``request_id``
+is the request's ``X-Request-Id``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 from commands.catalogue import codes_for
 from commands.errors import Unauthenticated, error_body, status_of
 from ledger.exceptions import LedgerError, NotFound, VersionConflict
+from web.request_id import current as current_request_id
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +127,9 @@ def error_response(
 
 def json_error(status: int, body: dict[str, Any], headers: dict[str, str] | None) -> Response:
     """The one error shape on the wire: ``{"error": body}`` with its status."""
+    request_id = current_request_id()
+    if request_id:
+        body = {**body, "request_id": request_id}
     response = jsonify({"error": body})
     response.status_code = status
     response.headers.update(headers or {})
