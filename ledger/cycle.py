@@ -1,4 +1,8 @@
-"""Cycle: a time-bound period of focus, planning → active → review → closed."""
+"""Cycle: a time-bound period of focus, planning → active → review → closed.
+
+Scores are overridden and objectives reflected on in review; closing seals the cycle,
+and ``CLOSED_CYCLE_RULE`` says what still gets through.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,13 @@ from ledger.meta import Meta
 
 PLANNING, ACTIVE, REVIEW, CLOSED = "planning", "active", "review", "closed"
 STATUSES = (PLANNING, ACTIVE, REVIEW, CLOSED)
+CLOSED_CYCLE_RULE = (
+    "A closed cycle is read-only: every act on it is refused with cycle_closed except a "
+    "check-in correction, which always gives a reason; to override a score, revise a "
+    "reflection or change anything else, an admin first reopens the cycle with a reason, "
+    "which returns it to review."
+)
+"""The one rule, as the README and the OpenAPI document state it too."""
 
 
 class Cycle(LedgerAggregate):
@@ -107,7 +118,8 @@ class Cycle(LedgerAggregate):
         self._record(self.Reopened, meta)
 
     def guard_change(self, act: str, meta: Meta, *, correction: bool = False) -> None:
-        """Refuse changes to a closed cycle, except a correction that gives a reason."""
+        """Refuse changes to a closed cycle, except a check-in correction that gives a
+        reason (``CLOSED_CYCLE_RULE``)."""
         if self.status != CLOSED:
             return
         if not correction:

@@ -41,8 +41,8 @@ class CycleClosed(RuleViolation):
     def __init__(self, act: str) -> None:
         super().__init__(
             "cycle_closed",
-            f"cannot {act}: the cycle is closed (only a reasoned correction, "
-            "or reopening the cycle, may change it)",
+            f"cannot {act}: the cycle is closed (only a check-in correction with a "
+            "reason is accepted; reopen the cycle to change anything else)",
         )
 
 

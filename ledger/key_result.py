@@ -18,7 +18,7 @@ from ledger.base import (
     require_status,
     require_text,
 )
-from ledger.cycle import ACTIVE, CLOSED, REVIEW
+from ledger.cycle import ACTIVE, REVIEW
 from ledger.exceptions import NotFound, RuleViolation
 from ledger.meta import Meta
 
@@ -496,6 +496,7 @@ class KeyResult(LedgerAggregate):
         """Record what the check-in should have said; the original stays visible.
 
         The correction is effective when the original was: it states what was true then.
+        It is the one act a closed cycle accepts (``CLOSED_CYCLE_RULE``).
         """
         cycle.guard_change("correct a check-in", meta, correction=True)
         meta.require_reason("correcting a check-in")
@@ -525,9 +526,12 @@ class KeyResult(LedgerAggregate):
         )
 
     def override_score(self, score: Decimal, cycle: Cycle, meta: Meta) -> None:
-        """Override the computed score at close; the computed score stays visible."""
-        cycle.guard_status("override a score", (REVIEW, CLOSED))
-        cycle.guard_change("override a score", meta, correction=True)
+        """Override the computed score in review; the computed score stays visible.
+
+        A closed cycle refuses it (``CLOSED_CYCLE_RULE``): reopen the cycle first.
+        """
+        cycle.guard_change("override a score", meta)
+        cycle.guard_status("override a score", (REVIEW,))
         self._require_live("override the score")
         meta.require_reason("overriding a score")
         require_finite(score, "score")

@@ -15,7 +15,6 @@ from ledger.base import (
     require_text,
     unique,
 )
-from ledger.cycle import CLOSED as CYCLE_CLOSED
 from ledger.cycle import REVIEW
 from ledger.exceptions import RuleViolation
 from ledger.meta import Meta
@@ -297,13 +296,13 @@ class Objective(LedgerAggregate):
         cycle: Cycle,
         meta: Meta,
     ) -> None:
-        """Close the objective with its end-of-cycle reflection (in review; in a
-        closed cycle only as a reasoned correction).
+        """Close the objective with its end-of-cycle reflection, in review.
 
-        A second reflection revises the first and must say why.
+        A second reflection revises the first and must say why. A closed cycle refuses
+        both (``CLOSED_CYCLE_RULE``): reopen the cycle first.
         """
-        cycle.guard_status("reflect on an objective", (REVIEW, CYCLE_CLOSED))
-        cycle.guard_change("reflect on an objective", meta, correction=True)
+        cycle.guard_change("reflect on an objective", meta)
+        cycle.guard_status("reflect on an objective", (REVIEW,))
         require_status("objective", self.status, (LIVE, CLOSED), "reflect on the objective")
         if self.status == CLOSED:
             meta.require_reason("revising a reflection")

@@ -14,6 +14,7 @@ from flask import Flask
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
+from ledger.cycle import CLOSED_CYCLE_RULE
 from web import board, errors, metrics, refs, request_id
 from web.auth import guard_api_request
 from web.health import blp as health_blueprint
@@ -59,7 +60,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api = OkrApi(
         app,
         spec_kwargs={
-            "info": {"description": "Every OKR act as an immutable, hash-chained event."},
+            "info": {
+                "description": "Every OKR act as an immutable, hash-chained event. "
+                f"{CLOSED_CYCLE_RULE} Every scoring rule and re-scoring parameter is in "
+                "docs/scoring.md of the source."
+            },
         },
     )
     api.spec.components.security_scheme(

@@ -19,6 +19,7 @@ from commands import messages as m
 from commands import schemas as s
 from commands.catalogue import API as ANY_OPERATION
 from commands.catalogue import CREATE, UPDATE, WRITE
+from ledger.cycle import CLOSED_CYCLE_RULE
 from ledger.exceptions import NotFound
 from web.auth import current_principal
 from web.errors import BadRequest, UnknownReference, document_errors
@@ -50,8 +51,8 @@ class CreateHeadersSchema(Schema):
         data_key="Idempotency-Key",
         validate=s.IDEMPOTENCY_KEY,
         metadata={
-            "description": "a retry with the same key returns the original outcome; "
-            "keys are per principal"
+            "description": "a retry with the same key returns the original outcome; keys "
+            "are per principal (another principal's same key is a different command)"
         },
     )
 
@@ -65,6 +66,11 @@ class WriteHeadersSchema(CreateHeadersSchema):
 
 CREATE_HEADERS = CreateHeadersSchema()
 WRITE_HEADERS = WriteHeadersSchema()
+CLOSED_CYCLE_ACTS = (
+    m.CloseCycle, m.ReopenCycle, m.CheckIn, m.CorrectCheckIn, m.OverrideScore,
+    m.ReflectOnObjective,
+)  # fmt: skip
+"""the routes whose description states the closed-cycle rule"""
 
 
 def expected_version(if_match: str | None, *, has_target: bool) -> int | None:
@@ -140,6 +146,8 @@ def _register(blp: Blueprint, route: Route, links: dict[str, Any] | None) -> Non
 
     view.__name__ = route.command.__name__
     view.__doc__ = (route.command.__doc__ or route.command.__name__).split("\n")[0]
+    if route.command in CLOSED_CYCLE_ACTS:
+        view.__doc__ += f"\n\n{CLOSED_CYCLE_RULE}"
     decorated: Any = view
     decorated = blp.response(status, OutcomeSchema)(decorated)
     family, kind = ("Update", UPDATE) if has_target else ("Create", CREATE)

@@ -139,13 +139,24 @@ def test_a_check_in_cadence_outside_one_to_31_days_is_refused(org: Org, cadence:
 # -- a closed cycle ------------------------------------------------------------------
 
 
+REFLECTION = {
+    "outcome": "partially_hit",
+    "achieved": "Renewals rose to 52%",
+    "why": "The reminder landed late",
+    "causes": ["execution"],
+}
+
+
 @pytest.fixture
 def closed(org: Org) -> tuple[Org, UUID, UUID, UUID]:
-    """The org's cycle, closed, with an objective, a key result and one check-in."""
+    """The org's cycle, closed, with an objective, a key result and one check-in; in
+    review the key result's score was overridden and the objective reflected on."""
     objective = org.objective()
     kr = org.key_result(objective)
     check_in = org.do(m.CheckIn(key_result_id=kr, value=Decimal(50), confidence="on_track"))
     org.do(m.BeginCycleReview(cycle_id=org.cycle))
+    org.do(m.OverrideScore(key_result_id=kr, score=Decimal("0.5"), reason="Partly counted"))
+    org.do(m.ReflectOnObjective(objective_id=objective, **REFLECTION))  # type: ignore[arg-type]
     org.do(m.CloseCycle(cycle_id=org.cycle))
     assert check_in.created_id is not None
     return org, objective, kr, check_in.created_id
@@ -166,8 +177,22 @@ ClosedCase = Callable[[UUID, UUID, UUID], m.Command]
             objective_id=o, statement="New", kind="milestone", owner="kim"
         ),
         lambda o, kr, c: m.RetargetKeyResult(key_result_id=kr, target=Decimal(70), reason="r"),
+        lambda o, kr, c: m.OverrideScore(
+            key_result_id=kr, score=Decimal("0.6"), reason="The board agreed"
+        ),
+        lambda o, kr, c: m.ReflectOnObjective(
+            objective_id=o, **{**REFLECTION, "outcome": "hit"}, reason="Late evidence"
+        ),
     ],
-    ids=["check_in", "reword_objective", "drop_key_result", "define_key_result", "retarget"],
+    ids=[
+        "check_in",
+        "reword_objective",
+        "drop_key_result",
+        "define_key_result",
+        "retarget",
+        "second_override",
+        "revised_reflection",
+    ],
 )
 def test_a_closed_cycle_refuses_changes_even_with_a_reason(
     closed: tuple[Org, UUID, UUID, UUID], make: ClosedCase
@@ -223,27 +248,44 @@ def test_a_closed_cycle_refuses_a_correction_without_a_reason(
         )
 
 
-def test_a_closed_cycle_accepts_a_reasoned_score_override(
-    closed: tuple[Org, UUID, UUID, UUID],
-) -> None:
-    org, _, kr, _ = closed
+def test_a_closed_cycle_refuses_a_first_reflection_even_with_a_reason(org: Org) -> None:
+    objective = org.objective()
+    org.do(m.BeginCycleReview(cycle_id=org.cycle))
+    org.do(m.CloseCycle(cycle_id=org.cycle))
 
-    with pytest.raises(ReasonRequired):
-        org.do(m.OverrideScore(key_result_id=kr, score=Decimal("0.6")))
-    org.do(m.OverrideScore(key_result_id=kr, score=Decimal("0.6"), reason="Board agreed"))
-
-    override = org.bus.ledger.get(KeyResult, kr).override
-    assert override is not None
-    assert (override.score, override.reason) == (Decimal("0.6"), "Board agreed")
+    with pytest.raises(CycleClosed):
+        org.do(m.ReflectOnObjective(objective_id=objective, **REFLECTION, reason="Late"))  # type: ignore[arg-type]
 
 
 def test_a_reopened_cycle_accepts_changes_again(closed: tuple[Org, UUID, UUID, UUID]) -> None:
-    org, objective, _, _ = closed
+    org, _, kr, _ = closed
     org.do(m.ReopenCycle(cycle_id=org.cycle, reason="Late evidence"))
 
-    org.do(m.RewordObjective(objective_id=objective, statement="Residents renew with ease"))
+    org.do(m.RewordKeyResult(key_result_id=kr, statement="Renewals online reach 60%"))
 
-    assert org.bus.ledger.get(Objective, objective).statement == "Residents renew with ease"
+    assert org.bus.ledger.get(KeyResult, kr).statement == "Renewals online reach 60%"
+
+
+def test_a_reopened_cycle_takes_a_second_override_and_a_revised_reflection(
+    closed: tuple[Org, UUID, UUID, UUID],
+) -> None:
+    org, objective, kr, _ = closed
+    org.do(m.ReopenCycle(cycle_id=org.cycle, reason="The audit found late renewals"))
+
+    org.do(m.OverrideScore(key_result_id=kr, score=Decimal("0.7"), reason="Audit recount"))
+    revised = {**REFLECTION, "outcome": "hit", "achieved": "Renewals reached 55%"}
+    with pytest.raises(ReasonRequired):
+        org.do(m.ReflectOnObjective(objective_id=objective, **revised))  # type: ignore[arg-type]
+    org.do(m.ReflectOnObjective(objective_id=objective, **revised, reason="Audit recount"))  # type: ignore[arg-type]
+    org.do(m.CloseCycle(cycle_id=org.cycle))
+
+    override = org.bus.ledger.get(KeyResult, kr).override
+    reflection = org.bus.ledger.get(Objective, objective).reflection
+    assert override is not None
+    assert (override.score, override.reason) == (Decimal("0.7"), "Audit recount")
+    assert reflection is not None
+    assert reflection.outcome == "hit"
+    assert status(org) == "closed"
 
 
 def test_checking_in_while_the_cycle_is_planning_is_refused(org: Org) -> None:

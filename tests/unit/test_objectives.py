@@ -7,7 +7,13 @@ from uuid import UUID, uuid4
 import pytest
 
 from commands import messages as m
-from ledger.exceptions import InvalidTransition, NotFound, ReasonRequired, RuleViolation
+from ledger.exceptions import (
+    CycleClosed,
+    InvalidTransition,
+    NotFound,
+    ReasonRequired,
+    RuleViolation,
+)
 from ledger.objective import Objective
 from ledger.priorities import Priorities
 from ledger.strategy import Strategy
@@ -418,15 +424,18 @@ def test_a_second_reflection_needs_a_reason(org: Org) -> None:
     assert reflection.outcome == "partially_hit"
 
 
-def test_reflecting_in_a_closed_cycle_needs_a_reason(org: Org) -> None:
+def test_a_reflection_forgotten_before_close_waits_for_the_cycle_to_be_reopened(
+    org: Org,
+) -> None:
     ident = org.objective()
     org.do(m.BeginCycleReview(cycle_id=org.cycle))
     org.do(m.CloseCycle(cycle_id=org.cycle))
 
-    with pytest.raises(ReasonRequired):
-        reflect(org, ident)
+    with pytest.raises(CycleClosed):
+        reflect(org, ident, reason="Reflection was forgotten before close")
+    org.do(m.ReopenCycle(cycle_id=org.cycle, reason="Reflection was forgotten before close"))
+    reflect(org, ident)
 
-    reflect(org, ident, reason="Reflection was forgotten before close")
     assert objective(org, ident).status == "closed"
 
 
