@@ -2,10 +2,13 @@
 
 - increase / decrease: progress = (current - baseline) / (target - baseline), clamped
   to [0, 1]; the same formula works both ways because the signs cancel.
-- band: by default the share of check-in periods whose value lay inside the band
-  (each current check-in stands for the period up to the next one, so at a steady
-  cadence this is the share of time in band); ``band_mode="last_value"`` scores 1 if
-  the latest value is in band, else 0.
+- band: by default the share of time the value lay inside the band (``time_in_band``):
+  each current check-in holds from its effective time until the next one's, the last
+  until the cycle's end (so mid-cycle the latest value is taken to hold to the end, as
+  a metric's latest value is); times after the cycle's end count for nothing, nor does
+  the time before the first check-in. When no time is held at all (one check-in at the
+  very end, say), it scores as ``last_value`` does: 1 if the latest value is in band,
+  else 0.
 - milestone: 1 if a check-in of 1 (reached) is effective by the deadline, else 0.
 - baseline (learning): 1 once a baseline has been measured, else 0.
 - an override recorded at close replaces the final score; the computed one stays.
@@ -18,8 +21,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from uuid import UUID
 
 from ledger.key_result import BAND, BASELINE, DECREASE, INCREASE, MILESTONE, KeyResult
@@ -65,17 +69,32 @@ def _metric_progress(kr: KeyResult, as_of: datetime | None) -> Decimal | None:
     return clamp((current - baseline) / (target - baseline))
 
 
-def _band_progress(kr: KeyResult, policy: ScoringPolicy, as_of: datetime | None) -> Decimal:
+MICROSECOND = timedelta(microseconds=1)
+
+
+def end_of_cycle(ends_on: date) -> datetime:
+    """The instant a cycle ends: midnight UTC after its last day."""
+    return datetime.combine(ends_on + timedelta(days=1), time.min, tzinfo=UTC)
+
+
+def _band_progress(
+    kr: KeyResult, policy: ScoringPolicy, as_of: datetime | None, ends_on: date | None
+) -> Decimal:
     low, high = kr.aim.band_low, kr.aim.band_high
     if low is None or high is None:
         return ZERO
-    values = [c.value for c in kr.current_check_ins(as_of=as_of)]
-    if not values:
+    current = kr.current_check_ins(as_of=as_of)
+    if not current:
         return ZERO
-    if policy.band_mode == "last_value":
-        return ONE if low <= values[-1] <= high else ZERO
-    inside = sum(1 for v in values if low <= v <= high)
-    return Decimal(inside) / Decimal(len(values))
+    inside = [low <= c.value <= high for c in current]
+    if policy.band_mode == "time_in_band":
+        end = end_of_cycle(ends_on) if ends_on else current[-1].effective_at
+        times = [min(c.effective_at, end) for c in current] + [end]
+        held = [Decimal((b - a) // MICROSECOND) for a, b in pairwise(times)]  # sorted times
+        total = sum(held, ZERO)
+        if total > 0:
+            return sum((h for h, ok in zip(held, inside, strict=True) if ok), ZERO) / total
+    return ONE if inside[-1] else ZERO
 
 
 def _milestone_progress(kr: KeyResult, policy: ScoringPolicy, as_of: datetime | None) -> Decimal:
@@ -91,12 +110,17 @@ def _milestone_progress(kr: KeyResult, policy: ScoringPolicy, as_of: datetime | 
 
 
 def raw_progress(
-    kr: KeyResult, policy: ScoringPolicy = DEFAULT_POLICY, *, as_of: datetime | None = None
+    kr: KeyResult,
+    policy: ScoringPolicy = DEFAULT_POLICY,
+    *,
+    as_of: datetime | None = None,
+    ends_on: date | None = None,
 ) -> Decimal | None:
+    """``ends_on``: the last day of the key result's cycle (band key results need it)."""
     if kr.kind in (INCREASE, DECREASE):
         return _metric_progress(kr, as_of)
     if kr.kind == BAND:
-        return _band_progress(kr, policy, as_of)
+        return _band_progress(kr, policy, as_of, ends_on)
     if kr.kind == MILESTONE:
         return _milestone_progress(kr, policy, as_of)
     if kr.kind == BASELINE:
@@ -105,9 +129,13 @@ def raw_progress(
 
 
 def score_key_result(
-    kr: KeyResult, policy: ScoringPolicy = DEFAULT_POLICY, *, as_of: datetime | None = None
+    kr: KeyResult,
+    policy: ScoringPolicy = DEFAULT_POLICY,
+    *,
+    as_of: datetime | None = None,
+    ends_on: date | None = None,
 ) -> KeyResultScore:
-    progress = raw_progress(kr, policy, as_of=as_of)
+    progress = raw_progress(kr, policy, as_of=as_of, ends_on=ends_on)
     computed = None
     if progress is not None:
         par = policy.par.get(kr.classification, ONE)
@@ -134,8 +162,11 @@ def score_objective(
     policy: ScoringPolicy = DEFAULT_POLICY,
     *,
     as_of: datetime | None = None,
+    ends_on: date | None = None,
 ) -> Decimal | None:
     """Weighted mean of the live key results' final scores (equal weights unless set)."""
     return weighted_mean(
-        score_key_result(kr, policy, as_of=as_of) for kr in key_results if kr.is_live
+        score_key_result(kr, policy, as_of=as_of, ends_on=ends_on)
+        for kr in key_results
+        if kr.is_live
     )

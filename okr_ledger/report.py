@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -186,20 +186,22 @@ def team_section(world: World, team: Team, cycle: Cycle, labels: Labels) -> list
 
 def objective_block(world: World, objective: Objective, rank: str, labels: Labels) -> list[str]:
     key_results = world.key_results(objective.id)
+    cycle = world.get(Cycle, objective.cycle_id)
+    ends_on = cycle.ends_on if cycle else None
     reflection = objective.reflection
     status = objective.status.upper() if objective.status == DROPPED else objective.status
     facts = (
         objective.commitment,
         f"owner {objective.owner}",
         status,
-        f"score {score(score_objective(key_results))}",
+        f"score {score(score_objective(key_results, ends_on=ends_on))}",
         f"outcome {label(reflection.outcome)}" if reflection else None,
     )
     lines = ["", *wrap(objective.statement, 2, f"{rank:<3} ")]
     lines += flow(facts, 6)
     lines += flow(links(world, objective, labels), 6)
     for kr in key_results:
-        lines += key_result_lines(kr)
+        lines += key_result_lines(kr, ends_on)
     return lines
 
 
@@ -215,17 +217,17 @@ def parent_name(world: World, ident: UUID, kind: str) -> str:
     return f'{what} "{parent.statement}"' if parent else f"{what} {ident}"
 
 
-def key_result_lines(kr: KeyResult) -> list[str]:
+def key_result_lines(kr: KeyResult, ends_on: date | None) -> list[str]:
     dropped = "  [DROPPED]" if not kr.is_live else ""
     lines = wrap(kr.statement + dropped, 6, "- ")
-    lines += flow(key_result_facts(kr), 8)
+    lines += flow(key_result_facts(kr, ends_on), 8)
     if kr.override is not None:
         lines += wrap(f"{kr.override.reason} ({kr.override.actor})", 8, "override: ")
     return lines
 
 
-def key_result_facts(kr: KeyResult) -> list[str | None]:
-    result = score_key_result(kr)
+def key_result_facts(kr: KeyResult, ends_on: date | None) -> list[str | None]:
+    result = score_key_result(kr, ends_on=ends_on)
     scored = f"score {score(result.computed)}"
     if result.override is not None:
         scored += f" → {score(result.override)} (override)"

@@ -60,9 +60,13 @@ class KeyResultFacts:
     override: ScoreOverride | None
     status: str
     check_ins: list[CheckIn] = field(default_factory=list)
+    ends_on: date | None = None
+    """the last day of its cycle"""
 
     @classmethod
-    def of(cls, doc: Doc, check_ins: list[dict[str, Any]]) -> KeyResultFacts:
+    def of(
+        cls, doc: Doc, check_ins: list[dict[str, Any]], *, ends_on: date | None = None
+    ) -> KeyResultFacts:
         return cls(
             id=UUID(doc["id"]),
             kind=doc["kind"],
@@ -84,6 +88,7 @@ class KeyResultFacts:
                     key=lambda r: (r["effective_at"], r["recorded_at"], r.get("position", 0)),
                 )
             ],
+            ends_on=ends_on,
         )
 
     @property
@@ -100,4 +105,4 @@ class KeyResultFacts:
         return current[-1] if current else None
 
     def score(self, policy: ScoringPolicy = DEFAULT_POLICY) -> KeyResultScore:
-        return score_key_result(self, policy)  # type: ignore[arg-type]
+        return score_key_result(self, policy, ends_on=self.ends_on)  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from projections.facts import KeyResultFacts
+from projections.facts import KeyResultFacts, day
 from projections.reducers import Doc
 from projections.state import RECORDED, StateView
 from projections.store import Cursor
@@ -40,7 +40,8 @@ class Snapshot:
         return [d for d in self.of_type(kind) if d.get("cycle_id") == cycle_id]
 
     def key_result(self, doc: Doc) -> KeyResultFacts:
-        return KeyResultFacts.of(doc, self.check_ins.get(doc["id"], []))
+        ends_on = day(self.cycle.get("ends_on"))
+        return KeyResultFacts.of(doc, self.check_ins.get(doc["id"], []), ends_on=ends_on)
 
     def latest(self, kr_id: str) -> dict[str, Any] | None:
         rows = self.check_ins.get(kr_id)

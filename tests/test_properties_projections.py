@@ -1,6 +1,7 @@
 """Invariants of the read models, over arbitrary command sequences (hypothesis):
 
-- a view rebuilt from zero equals the incrementally maintained one;
+- a view rebuilt from zero equals the incrementally maintained one, and the read side
+  scores every key result as the ledger does;
 - the as-of view at T equals the state computed from exactly the events up to T;
 - applying diff(T1, T2) to the state at T1 gives the state at T2;
 - killing the follower at any point and restarting gives the same view as an
@@ -10,6 +11,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -19,10 +21,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import invariant, rule
 
+from commands import messages as m
 from ledger.cycle import Cycle
 from ledger.key_result import KeyResult
 from ledger.objective import Objective
 from ledger.priorities import Priorities
+from ledger.scoring import DEFAULT_POLICY, ScoringPolicy, score_key_result
+from okr_ledger.bootstrap import bootstrap
+from okr_ledger.config import Settings
 from projections.diff import apply_diff
 from projections.follower import Follower
 from projections.rebuild import rebuild
@@ -32,6 +38,7 @@ from projections.state import StateView
 from projections.store import ReadStore
 from projections.view import View
 from projections.vocabulary import decimal_text, time_text
+from tests.conftest import FakeClock, build_org
 from tests.test_properties_ledger import LedgerMachine
 
 SETTINGS = settings(
@@ -86,18 +93,23 @@ class RebuildMachine(ProjectionMachine):
             super().teardown()
 
 
+POLICIES = (DEFAULT_POLICY, ScoringPolicy(band_mode="last_value"))
+
+
 def text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
 def assert_documents_agree_with_the_aggregates(models: ReadModels, ledger: Any) -> None:
     """The read side's own reading of the events gives what the domain's aggregates
-    hold, field for field (so a reducer cannot drift from the aggregates silently)."""
+    hold, field for field (so a reducer cannot drift from the aggregates silently), and
+    scores every key result as the ledger does, under either band mode."""
     with models.reading() as cursor:
         docs = {
             kind: models.state.docs_of_kind(cursor, kind)
             for kind in ("objective", "key_result", "priorities", "cycle")
         }
+        snapshots = {c["id"]: models.snapshot(cursor, c["id"]) for c in docs["cycle"]}
     for doc in docs["objective"]:
         o = ledger.get(Objective, UUID(doc["id"]))
         assert (doc["statement"], doc["owner"], doc["status"], doc["commitment"]) == (
@@ -129,6 +141,12 @@ def assert_documents_agree_with_the_aggregates(models: ReadModels, ledger: Any) 
         assert (doc["override"] or {}).get("score") == decimal_text(
             kr.override.score if kr.override else None
         )
+        snapshot = snapshots[doc["cycle_id"]]
+        assert snapshot is not None
+        ends_on = ledger.get(Cycle, kr.cycle_id).ends_on
+        for policy in POLICIES:
+            read_side = snapshot.key_result(snapshot.docs[doc["id"]]).score(policy)
+            assert read_side == score_key_result(kr, policy, ends_on=ends_on), (kr.kind, policy)
     for doc in docs["priorities"]:
         assert doc["order"] == [str(o) for o in ledger.get(Priorities, UUID(doc["id"])).order]
     for doc in docs["cycle"]:
@@ -261,3 +279,60 @@ TestAFollowerKilledAnywhereResumesToTheSameView.settings = settings(
 def test_times_survive_the_micros_round_trip(offset: int) -> None:
     moment = micros("2026-07-01T00:00:00+00:00") + offset * 1_000_003
     assert micros(time_text(moment)) == moment  # type: ignore[arg-type]
+
+
+check_in_plans = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=24 * 120),  # hours after the clock's start
+        st.integers(min_value=0, max_value=24 * 10),  # hours back-dated
+        st.sampled_from(["92", "89", "95", "96", "90"]),  # band 90-95: in, out, edge...
+        st.booleans(),  # then corrected
+    ),
+    max_size=8,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(plans=check_in_plans)
+def test_the_read_side_weighs_time_in_band_exactly_as_the_ledger_does(
+    plans: list[tuple[int, int, str, bool]],
+) -> None:
+    clock = FakeClock()
+    services = bootstrap(Settings(database_url="memory://"), clock=clock)
+    try:
+        org = build_org(services.bus)
+        kr = org.key_result(
+            org.objective(), kind="band", baseline=None, target=None,
+            band_low=Decimal(90), band_high=Decimal(95),
+        )  # fmt: skip
+        start = clock.now
+        for after, back, value, corrected in sorted(plans):
+            clock.now = max(clock.now, start + timedelta(hours=after))
+            if clock.now.date() > date(2026, 9, 30) and status(org) == "active":
+                org.do(m.BeginCycleReview(cycle_id=org.cycle))  # check-ins go on in review
+            done = org.do(m.CheckIn(
+                key_result_id=kr, value=Decimal(value), confidence="on_track",
+                effective_at=max(clock.now - timedelta(hours=back), start),
+            ))  # fmt: skip
+            if corrected:
+                clock.now += timedelta(hours=1)
+                org.do(m.CorrectCheckIn(
+                    key_result_id=kr, supersedes=done.created_id, value=Decimal("93"),
+                    confidence="on_track", reason="misread",
+                ))  # fmt: skip
+        models = services.read_models
+        models.catch_up()
+        with models.reading() as cursor:
+            snapshot = models.snapshot(cursor, str(org.cycle))
+        assert snapshot is not None
+        aggregate = services.ledger.get(KeyResult, kr)
+        for policy in POLICIES:
+            read_side = snapshot.key_result(snapshot.docs[str(kr)]).score(policy)
+            ledger_side = score_key_result(aggregate, policy, ends_on=date(2026, 9, 30))
+            assert read_side == ledger_side
+    finally:
+        services.close()
+
+
+def status(org: Any) -> str:
+    return str(org.bus.ledger.get(Cycle, org.cycle).status)

@@ -4,6 +4,7 @@ instant, and its raw event history with metadata (auditors and admins)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -18,7 +19,9 @@ from commands.errors import Forbidden
 from commands.schemas import MAX_INTEGER, Instant, StorableTextSchema
 from ledger.application import KIND_NAMES
 from ledger.base import LedgerAggregate
+from ledger.cycle import Cycle
 from ledger.exceptions import NotFound
+from ledger.key_result import KeyResult
 from web.auth import current_principal
 from web.errors import BadRequest, document_errors
 from web.render import aggregate_json, event_json
@@ -70,6 +73,14 @@ def first_path_value(path: dict[str, Any]) -> UUID:
     return next(iter(path.values()))  # type: ignore[no-any-return]
 
 
+def cycle_end(aggregate: LedgerAggregate) -> date | None:
+    """The last day of a key result's cycle (its score needs it)."""
+    if not isinstance(aggregate, KeyResult):
+        return None
+    cycle = current_app.extensions["okr_ledger"].ledger.find(Cycle, aggregate.cycle_id)
+    return cycle.ends_on if cycle else None
+
+
 def register_reads(
     blp: Blueprint,
     cls: type[LedgerAggregate],
@@ -89,7 +100,9 @@ def register_reads(
             return "", 304, {"ETag": etag}
         # Rendered as is, like the read models (web/readmodels.py): the schema documents
         # the body and the tests validate real bodies against the document.
-        response = current_app.json.response(aggregate_json(aggregate))
+        response = current_app.json.response(
+            aggregate_json(aggregate, ends_on=cycle_end(aggregate))
+        )
         response.headers["ETag"] = etag
         return response
 

@@ -36,12 +36,13 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
-def aggregate_json(aggregate: LedgerAggregate) -> dict[str, Any]:
+def aggregate_json(aggregate: LedgerAggregate, *, ends_on: date | None = None) -> dict[str, Any]:
+    """``ends_on``: the last day of a key result's cycle, for its score."""
     state = {
         name: plain(value) for name, value in vars(aggregate).items() if name not in BASE_FIELDS
     }
     if isinstance(aggregate, KeyResult):
-        state["score"] = plain(score_key_result(aggregate))
+        state["score"] = plain(score_key_result(aggregate, ends_on=ends_on))
         state["check_ins"] = list(state["check_ins"].values())  # made plain above
     return {
         "id": str(aggregate.id),

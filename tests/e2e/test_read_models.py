@@ -186,7 +186,7 @@ def as_text(value: Decimal | None) -> str | None:
 
 def score_of(kr: KeyResult, policy: ScoringPolicy | None = None) -> dict[str, str | None]:
     """What the ledger's own scoring says of a key result."""
-    score = score_key_result(kr, policy or ScoringPolicy())
+    score = score_key_result(kr, policy or ScoringPolicy(), ends_on=demo.CYCLE_END)
     return {k: as_text(getattr(score, k)) for k in ("computed", "override", "final")}
 
 
@@ -338,7 +338,7 @@ def test_objectives_show_rank_owner_score_and_outcome_as_the_ledger_has_them(
         assert node["status"] == "closed"
         assert node["outcome"] == objective.reflection.outcome
         key_results = quarter.ledger.key_results(objective.id)
-        assert node["score"] == as_text(score_objective(key_results))
+        assert node["score"] == as_text(score_objective(key_results, ends_on=demo.CYCLE_END))
 
 
 def test_the_reprioritised_team_ranks_self_service_above_the_website(quarter: Demo) -> None:
@@ -765,7 +765,7 @@ def test_the_retrospective_counts_commitments_as_they_landed(quarter: Demo) -> N
 
     for commitment, bar in (("committed", Decimal(1)), ("aspirational", Decimal("0.7"))):
         scores = [
-            score_objective(quarter.ledger.key_results(o.id)) or Decimal(0)
+            score_objective(quarter.ledger.key_results(o.id), ends_on=demo.CYCLE_END) or Decimal(0)
             for o in quarter.objectives()
             if o.commitment == commitment
         ]
@@ -902,7 +902,8 @@ def test_rescoring_agrees_with_the_ledgers_scoring_under_the_same_policy(
         assert scores[str(kr.id)] == score_of(kr, policy), kr.statement
     objectives = {o["id"]: o["score"] for o in report["objectives"]}
     for objective in quarter.objectives():
-        expected = score_objective(quarter.ledger.key_results(objective.id), policy)
+        key_results = quarter.ledger.key_results(objective.id)
+        expected = score_objective(key_results, policy, ends_on=demo.CYCLE_END)
         assert objectives[str(objective.id)] == as_text(expected)
 
 

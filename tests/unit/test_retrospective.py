@@ -11,6 +11,7 @@ import csv
 import io
 import json
 from collections import Counter, defaultdict
+from decimal import Decimal
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
@@ -284,13 +285,16 @@ def test_a_grace_period_lets_a_late_milestone_score() -> None:
     assert entry(story.report(policy), kr)["score"]["computed"] == "1"
 
 
-def test_last_value_band_mode_scores_only_where_the_band_ended() -> None:
+def test_a_band_scores_its_time_in_band_or_with_last_value_where_the_band_ended() -> None:
     story = Story()
     kr = story.key_result(story.objective(), kind="band", baseline=None, target=None,
                           band_low="2", band_high="5")  # fmt: skip
-    story.weekly(kr, ["9", "9", "9", "4"])
+    story.weekly(kr, ["9", "9", "9", "4"])  # days 2, 9, 16 out of band; 23 in it
+    in_band = (92 - 23) * 24 - 9  # hours from day 23 at 09:00 to the end (day 92 at 0:00)
+    held = (92 - 2) * 24 - 9  # hours from the first check-in to the end
 
-    assert entry(story.report(), kr)["score"]["computed"] == "0.25"
+    computed = entry(story.report(), kr)["score"]["computed"]
+    assert computed == str((Decimal(in_band) / Decimal(held)).quantize(Decimal("0.001")))
     assert (
         entry(story.report(policy_from({"band_mode": "last_value"})), kr)["score"]["computed"]
         == "1"

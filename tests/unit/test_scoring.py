@@ -130,6 +130,11 @@ def test_a_correction_replaces_the_value_it_supersedes(cycle: Cycle) -> None:
 # -- band ------------------------------------------------------------------------------
 
 
+ENDS = date(2026, 9, 30)
+"""the last day of the cycle; it ends at midnight after it"""
+END = datetime(2026, 10, 1, tzinfo=UTC)
+
+
 @pytest.fixture
 def band(cycle: Cycle) -> KeyResult:
     kr = kr_in(cycle, "band", band_low=D(90), band_high=D(95))
@@ -138,16 +143,77 @@ def band(cycle: Cycle) -> KeyResult:
     return kr
 
 
-def test_band_scores_the_share_of_check_ins_in_band_by_default(band: KeyResult) -> None:
+def test_band_scores_the_share_of_time_in_band_by_default(band: KeyResult) -> None:
+    # 92 holds a week, 96 a week, 95 a week, 89 from its check-in until the cycle's end
+    last = T0 + timedelta(days=21)
+    total = END - T0
+
     assert DEFAULT_POLICY.band_mode == "time_in_band"
-    assert computed(band) == D("0.5")  # 92 and 95 (edges count) of four
+    assert computed(band, ends_on=ENDS) == (D(14 * 86400) / D(total.total_seconds())).quantize(
+        D("0.001")
+    )
+    assert END - last > timedelta(days=7)  # the last value weighs most
+
+
+def test_time_in_band_weighs_each_check_in_by_how_long_it_held(cycle: Cycle) -> None:
+    kr = kr_in(cycle, "band", band_low=D(90), band_high=D(95))
+    start = END - timedelta(days=10)
+    check(kr, cycle, "93", at=start)  # in band for one day
+    check(kr, cycle, "99", at=start + timedelta(days=1))  # out for nine
+
+    assert computed(kr, ends_on=ENDS) == D("0.1")
+
+
+def test_a_steady_cadence_to_the_end_scores_the_share_of_check_ins_in_band(
+    cycle: Cycle,
+) -> None:
+    kr = kr_in(cycle, "band", band_low=D(90), band_high=D(95))
+    for week, value in enumerate(["92", "96", "95", "89"]):
+        check(kr, cycle, value, at=END - timedelta(days=7 * (4 - week)))
+
+    assert computed(kr, ends_on=ENDS) == D("0.5")
+
+
+def test_time_after_the_cycle_ended_counts_for_nothing(cycle: Cycle) -> None:
+    kr = kr_in(cycle, "band", band_low=D(90), band_high=D(95))
+    check(kr, cycle, "93", at=END - timedelta(days=2))
+    check(kr, cycle, "99", at=END + timedelta(days=3))  # in review, after the end
+
+    assert computed(kr, ends_on=ENDS) == D(1)
+
+
+def test_a_band_holding_no_time_scores_its_last_value(cycle: Cycle) -> None:
+    after = kr_in(cycle, "band", band_low=D(90), band_high=D(95))
+    check(after, cycle, "93", at=END + timedelta(days=1))
+    unknown_end = kr_in(cycle, "band", band_low=D(90), band_high=D(95))
+    check(unknown_end, cycle, "99", at=T0)
+
+    assert computed(after, ends_on=ENDS) == D(1)
+    assert computed(unknown_end) == D(0)
+
+
+def test_a_corrected_check_in_holds_its_time_with_the_corrected_value(cycle: Cycle) -> None:
+    kr = kr_in(cycle, "band", band_low=D(90), band_high=D(95))
+    start = END - timedelta(days=10)
+    wrong = check(kr, cycle, "99", at=start)
+    check(kr, cycle, "99", at=start + timedelta(days=5))
+    kr.correct_check_in(
+        check_in_id=uuid4(),
+        supersedes=wrong,
+        value=D(93),
+        confidence="on_track",
+        cycle=cycle,
+        meta=meta(at=END, reason="The sensor was miscalibrated"),
+    )
+
+    assert computed(kr, ends_on=ENDS) == D("0.5")
 
 
 def test_band_last_value_policy_scores_only_the_latest_value(band: KeyResult) -> None:
     policy = ScoringPolicy(band_mode="last_value")
 
-    assert computed(band, policy) == D(0)  # latest is 89
-    assert computed(band, policy, as_of=T0 + timedelta(days=14)) == D(1)  # then 95
+    assert computed(band, policy, ends_on=ENDS) == D(0)  # latest is 89
+    assert computed(band, policy, as_of=T0 + timedelta(days=14), ends_on=ENDS) == D(1)
 
 
 def test_a_band_without_check_ins_scores_zero(cycle: Cycle) -> None:
