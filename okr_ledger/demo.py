@@ -2,9 +2,11 @@
 
 ``load`` plays Q3 2026 at Northbridge City Council: a planning week in late June,
 thirteen weekly check-ins (each Friday afternoon), a mid-cycle review in week 7 and
-the review and close in early October. Every act is a command handled by the same
-``CommandBus`` every other write uses, under a simulated clock, so the recorded
-times spread across the quarter as if people had typed them.
+the review and close in early October; then Q4 opens and starts with the work the
+contact centre carries forward, so the ledger is left with a cycle open for writing.
+Every act is a command handled by the same ``CommandBus`` every other write uses,
+under a simulated clock, so the recorded times spread across the quarter as if people
+had typed them.
 
 The scenario is deliberately mixed: strong key results sit next to weak,
 task-shaped ones ("Run 5 training sessions for advisers"), one objective is an
@@ -41,6 +43,10 @@ ONE = Decimal(1)
 CYCLE_KEY = "2026-Q3"
 STRATEGY_KEY = "northbridge"
 CYCLE_START, CYCLE_END = date(2026, 7, 1), date(2026, 9, 30)
+NEXT_CYCLE_KEY = "2026-Q4"
+"""Opened and started at the end, with carried-forward work: a cycle to write to."""
+NEXT_START, NEXT_END = date(2026, 10, 1), date(2026, 12, 31)
+CYCLE_KEYS = (CYCLE_KEY, NEXT_CYCLE_KEY)
 WEEKS = 13
 FIRST_FRIDAY = date(2026, 7, 3)
 PLANNING_STARTS = datetime(2026, 6, 22, 9, 0, tzinfo=UTC)
@@ -1263,6 +1269,48 @@ def review_and_close(run: Run) -> None:
     run.do(m.CloseCycle(cycle_id=run.cycle_id), run.admin)
 
 
+def start_next_cycle(run: Run) -> None:
+    """Q4 opens with what the contact centre carries forward, and starts."""
+    run.clock.at(at(date(2026, 10, 5), 17))
+    command = m.OpenCycle(
+        key=NEXT_CYCLE_KEY, name="Q4 2026", starts_on=NEXT_START, ends_on=NEXT_END,
+        cadence_days=7,
+    )  # fmt: skip
+    cycle_id = run.create(NEXT_CYCLE_KEY, command, run.admin)
+    editor = run.editor("contact-centre")
+    draft = m.DraftObjective(
+        team_id=Team.id_for("contact-centre"),
+        cycle_id=cycle_id,
+        statement="Keep answering residents quickly through the reminder season in order "
+        "to hold on to first-contact gains",
+        owner="Amira Khan",
+        commitment="committed",
+        description="Carried forward from Q3: reminder mailings doubled calls in August.",
+    )
+    objective_id = run.create("cc-reminder-season", draft, editor)
+    link = m.LinkObjectiveToChoice(
+        objective_id=objective_id,
+        strategy_id=run.strategy_id,
+        choice_id=run.choice("fix-first-time"),
+    )
+    run.do(link, editor)
+    for key, define in (
+        ("cc-q4-fcr", m.DefineKeyResult(
+            objective_id=objective_id, statement="Raise first-contact resolution from 74% to 80%",
+            kind=INCREASE, owner="Leon Price", baseline=D(74), target=D(80), unit="%",
+            deadline=NEXT_END,
+        )),
+        ("cc-q4-answer-time", m.DefineKeyResult(
+            objective_id=objective_id,
+            statement="Keep average time to answer between 2 and 5 minutes", kind=BAND,
+            owner="Leon Price", band_low=D(2), band_high=D(5), unit="minutes",
+            deadline=NEXT_END,
+        )),
+    ):  # fmt: skip
+        run.create(key, define, editor)
+    run.do(m.StartCycle(cycle_id=cycle_id), run.admin)
+
+
 # -- entry point ---------------------------------------------------------------------
 
 
@@ -1282,7 +1330,7 @@ def check_room(ledger: Ledger) -> None:
     taken = [
         what
         for what, found in (
-            (f"cycle {CYCLE_KEY}", ledger.find(Cycle, Cycle.id_for(CYCLE_KEY))),
+            *((f"cycle {k}", ledger.find(Cycle, Cycle.id_for(k))) for k in CYCLE_KEYS),
             (f"KPI {KPI.key}", ledger.find(Kpi, Kpi.id_for(KPI.key))),
             *((f"team {u.key}", ledger.find(Team, Team.id_for(u.key))) for u in ORG),
         )
@@ -1304,4 +1352,5 @@ def load(services: Services) -> Loaded:
     start_quarter(run)
     run_weeks(run)
     review_and_close(run)
+    start_next_cycle(run)
     return Loaded(run.commands, ledger.head_position())

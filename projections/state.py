@@ -118,7 +118,7 @@ class StateView(View):
                     r.aggregate_id,
                     r.version,
                     doc["type"],
-                    doc.get("cycle_id"),
+                    self._cycle_of(doc),  # a cycle's own versions belong to it alone
                     team,
                     r.position,
                     r.recorded_at,

@@ -267,7 +267,9 @@ def test_an_unknown_cycle_gets_404_in_the_error_shape(quarter: Demo, route: str)
 # -- cycles ------------------------------------------------------------------------------
 
 
-def test_the_cycle_list_shows_the_demo_quarter_closed(quarter: Demo) -> None:
+def test_the_cycle_list_shows_the_demo_quarter_closed_and_the_next_one_active(
+    quarter: Demo,
+) -> None:
     response = quarter.get(f"{API}/cycles")
 
     assert response.status_code == 200
@@ -281,7 +283,16 @@ def test_the_cycle_list_shows_the_demo_quarter_closed(quarter: Demo) -> None:
             "ends_on": "2026-09-30",
             "cadence_days": 7,
             "status": "closed",
-        }
+        },
+        {
+            "id": str(Cycle.id_for("2026-Q4")),
+            "key": "2026-Q4",
+            "name": "Q4 2026",
+            "starts_on": "2026-10-01",
+            "ends_on": "2026-12-31",
+            "cadence_days": 7,
+            "status": "active",
+        },
     ]
 
 
