@@ -147,7 +147,10 @@ class _Forward(Collector):
     description="The Prometheus text exposition format (or OpenMetrics, if asked for).",
 )
 @blp.alt_response(401, schema=ApiErrorSchema)
-@blp.doc(security=[])
+@blp.doc(
+    security=[],
+    responses={"200": {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
 def metrics() -> Any:
     """Request counts and latencies, view and publisher lag, checkpoint age.
 

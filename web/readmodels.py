@@ -285,6 +285,7 @@ def cycle_retrospective(models: ReadModels, query: dict[str, Any], cycle: str) -
     aspirational outcomes, target changes, drops, reprioritisations and their decisions,
     check-in rhythm, confidence trajectories, time series and miss causes; as JSON or
     CSV. Scoring parameters re-score it under another policy (nothing is written).
+
     Every scoring rule and parameter, with its default and range, is described in
     docs/scoring.md of the source."""
     params = {k: str(v) for k, v in query.items() if k not in ("format", "min_position")}

@@ -4,6 +4,7 @@ the command line accepts, with settings the ledger reads, and the file passes
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -81,12 +82,36 @@ def test_every_setting_in_the_file_is_one_the_ledger_reads(compose: dict[str, An
         assert settings.kafka_partitions == int(environment["OKR_LEDGER_KAFKA_PARTITIONS"])
 
 
-@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose not installed")
-def test_docker_compose_accepts_the_file() -> None:
-    result = subprocess.run(
+def docker_compose_config(**environ: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "OKR_LEDGER_DB_PASSWORD"}
+    return subprocess.run(
         ["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+        capture_output=True, text=True, check=False, env={**env, **environ}, cwd=ROOT,
+    )  # fmt: skip
+
+
+needs_docker_compose = pytest.mark.skipif(
+    shutil.which("docker-compose") is None, reason="docker-compose not installed"
+)
+
+
+@needs_docker_compose
+def test_docker_compose_accepts_the_file_once_a_database_password_is_set() -> None:
+    result = docker_compose_config(OKR_LEDGER_DB_PASSWORD="s3cret")
+
     assert result.returncode == 0, result.stderr
+
+
+@needs_docker_compose
+def test_docker_compose_refuses_to_start_without_a_database_password() -> None:
+    result = docker_compose_config()
+
+    assert result.returncode != 0
+    assert "set OKR_LEDGER_DB_PASSWORD" in result.stderr
+
+
+def test_the_file_has_no_fallback_database_password() -> None:
+    text = (ROOT / "docker-compose.yml").read_text()
+
+    assert "change-me" not in text
+    assert text.count("${OKR_LEDGER_DB_PASSWORD:?set OKR_LEDGER_DB_PASSWORD}") == 2

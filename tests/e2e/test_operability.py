@@ -6,12 +6,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import uuid4
 
 import pytest
 from flask import Flask
 from prometheus_client.parser import text_string_to_metric_families
 
+from ledger.cycle import CLOSED_CYCLE_RULE
 from okr_ledger.bootstrap import Services, bootstrap
 from okr_ledger.config import Settings
 from tests.conftest import build_org, grant_token
@@ -228,3 +230,56 @@ def test_metrics_need_no_token_by_default_and_answer_openmetrics_when_asked(app:
     assert response.status_code == 200
     assert response.content_type.startswith("application/openmetrics-text")
     assert response.get_data(as_text=True).endswith("# EOF\n")
+
+
+# -- the OpenAPI document ----------------------------------------------------------------
+
+
+@pytest.fixture
+def spec(app: Flask) -> dict[str, Any]:
+    document: dict[str, Any] = app.test_client().get("/openapi.json").get_json()
+    return document
+
+
+def test_the_document_describes_metrics_and_the_request_id_in_error_bodies(
+    spec: dict[str, Any],
+) -> None:
+    metrics = spec["paths"]["/metrics"]["get"]
+    detail = spec["components"]["schemas"]["ApiErrorDetail"]
+
+    assert metrics["security"] == []
+    assert "text/plain" in metrics["responses"]["200"]["content"]
+    assert "401" in metrics["responses"]
+    assert detail["properties"]["request_id"]["type"] == "string"
+    assert "request_id" not in detail.get("required", [])
+
+
+@pytest.mark.parametrize(
+    ("path", "method"),
+    [
+        ("/api/v1/cycles/{cycle_id}/close", "post"),
+        ("/api/v1/cycles/{cycle_id}/reopen", "post"),
+        ("/api/v1/key-results/{key_result_id}/check-ins", "post"),
+        ("/api/v1/key-results/{key_result_id}/check-ins/{check_in_id}/corrections", "post"),
+        ("/api/v1/key-results/{key_result_id}/score-override", "post"),
+        ("/api/v1/objectives/{objective_id}/reflection", "post"),
+    ],
+)
+def test_the_acts_a_closed_cycle_concerns_state_its_rule(
+    spec: dict[str, Any], path: str, method: str
+) -> None:
+    assert CLOSED_CYCLE_RULE in spec["paths"][path][method]["description"]
+    assert CLOSED_CYCLE_RULE in spec["info"]["description"]
+
+
+def test_the_idempotency_key_is_documented_as_per_principal(spec: dict[str, Any]) -> None:
+    check_in = spec["paths"]["/api/v1/key-results/{key_result_id}/check-ins"]["post"]
+    header = next(p for p in check_in["parameters"] if p["name"] == "Idempotency-Key")
+
+    assert "per principal" in header["description"]
+
+
+def test_the_retrospective_points_to_the_scoring_rules(spec: dict[str, Any]) -> None:
+    retrospective = spec["paths"]["/api/v1/cycles/{cycle}/retrospective"]["get"]
+
+    assert "docs/scoring.md" in retrospective["description"]
