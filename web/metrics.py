@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 blp = Blueprint("metrics", __name__, description="Operational metrics")
 EXTENSION = "okr_ledger.metrics"
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+EXPOSITION = "The Prometheus text exposition format (or OpenMetrics, if asked for)."
 PARAMETER = re.compile(r"<(?:[^:<>]+:)?([^:<>]+)>")
 """a URL rule's parameter (``<uuid:key_result_id>``), written as OpenAPI writes it"""
 
@@ -141,15 +142,16 @@ class _Forward(Collector):
 
 
 @blp.route("/metrics", methods=["GET"])
-@blp.response(
-    200,
-    content_type="text/plain",
-    description="The Prometheus text exposition format (or OpenMetrics, if asked for).",
-)
+@blp.response(200, content_type="text/plain", description=EXPOSITION)
 @blp.alt_response(401, schema=ApiErrorSchema)
 @blp.doc(
     security=[],
-    responses={"200": {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    responses={
+        "200": {
+            "description": EXPOSITION,
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
+    },
 )
 def metrics() -> Any:
     """Request counts and latencies, view and publisher lag, checkpoint age.
