@@ -3,8 +3,8 @@
 Per request, by route and status: ``okr_ledger_http_requests_total`` and the latency
 histogram ``okr_ledger_http_request_duration_seconds``. The route label is the route's
 path as the OpenAPI document writes it (``/api/v1/key-results/{key_result_id}``), never
-the raw path, and ``unmatched`` when no route matched: the labels stay few whatever
-clients send.
+the raw path, and ``unmatched`` when no route matched; a method outside HTTP's usual
+ones counts as ``other``: the labels stay few whatever clients send.
 
 Read at each scrape from the store: ``okr_ledger_log_head_position``;
 ``okr_ledger_view_lag_events{view}`` (the log's head minus each read model's position);
@@ -46,6 +46,8 @@ MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 EXPOSITION = "The Prometheus text exposition format (or OpenMetrics, if asked for)."
 PARAMETER = re.compile(r"<(?:[^:<>]+:)?([^:<>]+)>")
 """a URL rule's parameter (``<uuid:key_result_id>``), written as OpenAPI writes it"""
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+"""the methods a label names; any other a client sends is counted as ``other``"""
 
 
 class RequestMetrics:
@@ -180,8 +182,9 @@ def record(response: Response) -> Response:
     if started is not None:
         rule = request.url_rule
         route = PARAMETER.sub(r"{\1}", rule.rule) if rule is not None else "unmatched"
+        method = request.method if request.method in METHODS else "other"
         current_app.extensions[EXTENSION].observe(
-            request.method, route, response.status_code, time.perf_counter() - started
+            method, route, response.status_code, time.perf_counter() - started
         )
     return response
 

@@ -134,6 +134,7 @@ def test_requests_are_counted_by_route_rule_and_status_never_by_raw_path(app: Fl
     client.get("/api/v1/cycles", headers=AUTH)
     client.get("/api/v1/cycles")
     client.get(f"/random/{uuid4()}")
+    client.open(f"/random/{uuid4()}", method="BREW")
 
     samples = scrape(app)
 
@@ -148,6 +149,7 @@ def test_requests_are_counted_by_route_rule_and_status_never_by_raw_path(app: Fl
         (("method", "GET"), ("route", "/api/v1/cycles"), ("status", "200")): 1,
         (("method", "GET"), ("route", "/api/v1/cycles"), ("status", "401")): 1,
         (("method", "GET"), ("route", "unmatched"), ("status", "404")): 1,
+        (("method", "other"), ("route", "unmatched"), ("status", "404")): 1,
     }
     latency = (
         "okr_ledger_http_request_duration_seconds_count",
