@@ -319,7 +319,7 @@ class CorrectCheckIn(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class OverrideScore(Command):
-    """Override a key result's score at close (a reason is required)."""
+    """Override a key result's score in review (a reason is required)."""
 
     key_result_id: UUID
     score: Decimal

@@ -11,7 +11,7 @@
   else 0.
 - milestone: 1 if a check-in of 1 (reached) is effective by the deadline, else 0.
 - baseline (learning): 1 once a baseline has been measured, else 0.
-- an override recorded at close replaces the final score; the computed one stays.
+- an override recorded in review replaces the final score; the computed one stays.
 - objective: weighted mean of its live key results' final scores.
 
 A ``ScoringPolicy`` holds every choice, so a cycle can be re-scored under other rules.
