@@ -1,5 +1,5 @@
 """Runs an ``okr-ledger`` command that stops dead at a moment a test chooses, to be
-killed there: ``python -m tests.faults KIND N ARGS...``.
+killed there: ``python tests/faults.py KIND N ARGS...``.
 
 ``KIND`` names the fault point: ``follower`` or ``worker`` (a batch applied to a view,
 its transaction not yet committed) or ``publisher`` (a page acknowledged by the broker,
@@ -63,7 +63,7 @@ def install(kind: str, pause: Pause) -> None:
 
 def command(kind: str, at: int, url: str, *args: str) -> list[str]:
     """The argv of an ``okr-ledger --database-url URL ARGS...`` that pauses as told."""
-    return [sys.executable, "-m", "tests.faults", kind, str(at), "--database-url", url, *args]
+    return [sys.executable, __file__, kind, str(at), "--database-url", url, *args]
 
 
 def wait_until_paused(process: subprocess.Popen[bytes], timeout: float = 120.0) -> int:
