@@ -12,7 +12,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -123,11 +123,11 @@ def test_publishing_the_demo_puts_every_event_on_the_topic_with_its_envelope(
     try:
         demo.load(services)
         head = services.ledger.head_position()
-        publisher = publisher_for(services, broker, topic, batch_size=100)
-        assert publisher.lag() == head
-        assert publisher.publish_all() == head
-        assert publisher.position() == head
-        assert publisher.lag() == 0
+        with closing(publisher_for(services, broker, topic, batch_size=100)) as publisher:
+            assert publisher.lag() == head
+            assert publisher.publish_all() == head
+            assert publisher.position() == head
+            assert publisher.lag() == 0
         records = {
             r.position: r
             for r in decode_page(services.ledger.chained_recorder.read_page(0, head + 1, head))
@@ -172,13 +172,14 @@ def test_the_publisher_resumes_after_its_stored_position_without_repeating(
     try:
         org = build_org(services.bus)
         first = services.ledger.head_position()
-        assert publisher_for(services, broker, topic).publish_all() == first
+        with closing(publisher_for(services, broker, topic)) as publisher:
+            assert publisher.publish_all() == first
         kr = org.key_result(org.objective())
         head = services.ledger.head_position()
-        again = publisher_for(services, broker, topic)  # a new process, the same store
-        assert again.position() == first
-        assert again.publish_all() == head - first
-        assert again.publish_all() == 0
+        with closing(publisher_for(services, broker, topic)) as again:  # a new process
+            assert again.position() == first
+            assert again.publish_all() == head - first
+            assert again.publish_all() == 0
     finally:
         services.close()
     messages = read_topic(broker.servers, topic, positions_through(head))

@@ -42,8 +42,11 @@ def publish(services: Services, broker: Broker, topic: str) -> int:
         topic,
         batch_size=500,
     )
-    publisher.publish_all()
-    return publisher.position()
+    try:
+        publisher.publish_all()
+        return publisher.position()
+    finally:
+        publisher.close()  # its producer's sockets, not left to the garbage collector
 
 
 def worker(url: str, broker: Broker, topic: str, group: str, **options: Any) -> ProjectionWorker:
