@@ -166,6 +166,8 @@ class DraftObjective(Command):
     owner: str
     commitment: str = "committed"
     description: str = ""
+    key: str | None = None
+    """A natural key (unique in the team's cycle) makes the objective's id deterministic."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -257,6 +259,8 @@ class DefineKeyResult(Command):
     deadline: date | None = None
     classification: str = "committed"
     weight: Decimal = Decimal(1)
+    key: str | None = None
+    """A natural key (unique in the team's cycle) makes the key result's id deterministic."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -345,6 +349,8 @@ class ProposeInitiative(Command):
     owner: str
     description: str = ""
     key_result_ids: tuple[UUID, ...] = ()
+    key: str | None = None
+    """A natural key (unique in the team's cycle) makes the initiative's id deterministic."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -235,6 +235,13 @@ class DraftObjectiveSchema(CommandSchema):
     owner = Text(200, required=True)
     commitment = Choice(COMMITMENTS, load_default="committed")
     description = OptionalText()
+    key = fields.String(
+        validate=Length(min=1, max=80),
+        allow_none=True,
+        metadata={
+            "description": "a natural key, unique in the team's cycle: the id derives from it"
+        },
+    )
 
 
 class RewordObjectiveSchema(CommandSchema):
@@ -293,6 +300,13 @@ class DefineKeyResultSchema(CommandSchema):
     deadline = fields.Date(allow_none=True)
     classification = Choice(CLASSIFICATIONS, load_default="committed")
     weight = Number(load_default=Decimal(1), metadata={**POSITIVE, "default": 1})
+    key = fields.String(
+        validate=Length(min=1, max=80),
+        allow_none=True,
+        metadata={
+            "description": "a natural key, unique in the team's cycle: the id derives from it"
+        },
+    )
 
     @validates_schema
     def targets_fit_the_kind(self, data: dict[str, Any], **_: Any) -> None:
@@ -375,6 +389,13 @@ class ProposeInitiativeSchema(CommandSchema):
     owner = Text(200, required=True)
     description = OptionalText()
     key_result_ids = fields.List(fields.UUID(), validate=Length(max=20), load_default=list)
+    key = fields.String(
+        validate=Length(min=1, max=80),
+        allow_none=True,
+        metadata={
+            "description": "a natural key, unique in the team's cycle: the id derives from it"
+        },
+    )
 
 
 class LinkInitiativeSchema(CommandSchema):

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from ledger.base import (
     LedgerAggregate,
+    natural_id,
     optional_text,
     require_choice,
     require_finite,
@@ -158,6 +159,11 @@ class Initiative(LedgerAggregate):
         key_result_ids: list[UUID]
         priority: Priority | None
         allocation: Allocation | None
+
+    @staticmethod
+    def id_for(team_id: UUID, cycle_id: UUID, key: str) -> UUID:
+        """The id of the initiative with natural ``key`` in a team's cycle."""
+        return natural_id("initiative", team_id, cycle_id, key)
 
     @classmethod
     def propose(

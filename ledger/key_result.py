@@ -11,6 +11,7 @@ from uuid import UUID
 
 from ledger.base import (
     LedgerAggregate,
+    natural_id,
     optional_text,
     require_choice,
     require_finite,
@@ -288,6 +289,11 @@ class KeyResult(LedgerAggregate):
         status: str
         check_ins: dict[UUID, CheckIn]
         override: ScoreOverride | None
+
+    @staticmethod
+    def id_for(team_id: UUID, cycle_id: UUID, key: str) -> UUID:
+        """The id of the key result with natural ``key`` in a team's cycle."""
+        return natural_id("key-result", team_id, cycle_id, key)
 
     @classmethod
     def define(

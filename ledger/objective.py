@@ -9,6 +9,7 @@ from uuid import UUID
 
 from ledger.base import (
     LedgerAggregate,
+    natural_id,
     optional_text,
     require_choice,
     require_status,
@@ -151,6 +152,11 @@ class Objective(LedgerAggregate):
         """parent objective or key result id → its kind"""
         reflection: Reflection | None
         key_result_ids: list[UUID]
+
+    @staticmethod
+    def id_for(team_id: UUID, cycle_id: UUID, key: str) -> UUID:
+        """The id of the objective with natural ``key`` in a team's cycle."""
+        return natural_id("objective", team_id, cycle_id, key)
 
     @classmethod
     def draft(

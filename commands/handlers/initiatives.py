@@ -14,7 +14,8 @@ from commands.messages import (
     StopInitiative,
     UnlinkInitiative,
 )
-from ledger.exceptions import RuleViolation
+from ledger.base import require_text
+from ledger.exceptions import AlreadyExists, RuleViolation
 from ledger.initiative import Initiative
 from ledger.key_result import KeyResult
 from ledger.team import Team
@@ -31,8 +32,14 @@ def propose_initiative(cmd: ProposeInitiative, unit: Unit) -> None:
     team = unit.get(Team, cmd.team_id, field="team_id")
     cycle = unit.cycle(cmd.cycle_id)
     unit.require_team(team.id, "propose an initiative")
+    initiative_id = uuid4()
+    if cmd.key is not None:
+        key = require_text(cmd.key, "key", max_length=80)
+        initiative_id = Initiative.id_for(team.id, cycle.id, key)
+        if unit.find(Initiative, initiative_id):
+            raise AlreadyExists("initiative", cmd.key)
     initiative = Initiative.propose(
-        initiative_id=uuid4(),
+        initiative_id=initiative_id,
         team=team,
         cycle=cycle,
         title=cmd.title,

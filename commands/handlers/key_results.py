@@ -14,6 +14,8 @@ from commands.messages import (
     ReweightKeyResult,
     RewordKeyResult,
 )
+from ledger.base import require_text
+from ledger.exceptions import AlreadyExists
 from ledger.key_result import KeyResult
 from ledger.objective import Objective
 
@@ -28,8 +30,14 @@ def _key_result(unit: Unit, key_result_id: UUID, act: str) -> KeyResult:
 def define_key_result(cmd: DefineKeyResult, unit: Unit) -> None:
     objective = unit.target(Objective, cmd.objective_id, field="objective_id")
     unit.require_team(objective.team_id, "define a key result")
+    key_result_id = uuid4()
+    if cmd.key is not None:
+        key = require_text(cmd.key, "key", max_length=80)
+        key_result_id = KeyResult.id_for(objective.team_id, objective.cycle_id, key)
+        if unit.find(KeyResult, key_result_id):
+            raise AlreadyExists("key result", cmd.key)
     kr = KeyResult.define(
-        key_result_id=uuid4(),
+        key_result_id=key_result_id,
         objective=objective,
         cycle=unit.cycle(objective.cycle_id),
         statement=cmd.statement,

@@ -15,7 +15,8 @@ from commands.messages import (
     UnalignObjective,
     UnlinkObjectiveFromChoice,
 )
-from ledger.base import require_choice
+from ledger.base import require_choice, require_text
+from ledger.exceptions import AlreadyExists
 from ledger.key_result import KeyResult
 from ledger.objective import PARENT_KINDS, Objective
 from ledger.priorities import Priorities
@@ -34,8 +35,15 @@ def draft_objective(cmd: DraftObjective, unit: Unit) -> None:
     team = unit.get(Team, cmd.team_id, field="team_id")
     cycle = unit.cycle(cmd.cycle_id)
     unit.require_team(team.id, "draft an objective")
+    objective_id = uuid4()
+    if cmd.key is not None:
+        objective_id = Objective.id_for(
+            team.id, cycle.id, require_text(cmd.key, "key", max_length=80)
+        )
+        if unit.find(Objective, objective_id):
+            raise AlreadyExists("objective", cmd.key)
     objective = Objective.draft(
-        objective_id=uuid4(),
+        objective_id=objective_id,
         team=team,
         cycle=cycle,
         statement=cmd.statement,

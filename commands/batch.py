@@ -1,0 +1,119 @@
+"""Many commands as one write: each runs through its own handler with its own metadata
+(correlation id, command id, reason), all against one shared view of the ledger, and
+everything they change is saved in one transaction, or nothing is.
+
+A dry run stops before the save: it runs the very handlers the write runs, so it names
+exactly the events the write would append, and refuses exactly what the write would
+refuse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from uuid import UUID, uuid4
+
+from commands.bus import HANDLERS, CommandBus, Unit
+from commands.errors import UnknownCommand
+from commands.messages import Command
+from commands.principals import Principal
+from ledger.base import LedgerAggregate
+from ledger.decision import Decision
+from ledger.exceptions import LedgerError, RuleViolation
+from ledger.meta import Meta
+
+
+@dataclass(frozen=True)
+class Step:
+    """One command of a batch, with where it came from (for errors and reports)."""
+
+    command: Command
+    command_id: str | None = None
+    source: object = None
+    """What the caller needs to name this step in an error (a spreadsheet row, say)."""
+
+
+@dataclass(frozen=True)
+class StepResult:
+    step: Step
+    correlation_id: UUID
+    events: tuple[str, ...]
+    """``Aggregate.Event`` names of the events this step appends, in order."""
+    versions: dict[UUID, int]
+    created_id: UUID | None
+
+
+@dataclass
+class BatchOutcome:
+    results: list[StepResult] = field(default_factory=list)
+    position: int | None = None
+    """The log position the write reached (None for a dry run or an empty batch)."""
+
+    @property
+    def event_count(self) -> int:
+        return sum(len(r.events) for r in self.results)
+
+
+class StepFailed(LedgerError):
+    """A step of a batch was refused; nothing of the batch was written."""
+
+    def __init__(self, step: Step, error: LedgerError) -> None:
+        super().__init__(error.message, field=error.field)
+        self.rule = error.rule
+        self.step = step
+        self.error = error
+
+
+def run_batch(
+    bus: CommandBus, steps: Sequence[Step], principal: Principal, *, write: bool = True
+) -> BatchOutcome:
+    """Run ``steps`` in order; save all their events at once when ``write``.
+
+    A concurrent writer that touched one of the aggregates first surfaces as
+    ``VersionConflict`` from the save, and nothing is written.
+    """
+    loaded: dict[UUID, LedgerAggregate] = {}
+    created: list[LedgerAggregate] = []
+    outcome = BatchOutcome()
+    now = bus.clock()
+    for step in steps:
+        command = step.command
+        handler = HANDLERS.get(type(command))
+        if handler is None:
+            raise UnknownCommand(f"no handler for {type(command).__name__}")
+        meta = Meta(
+            actor=principal.name,
+            recorded_at=now,
+            effective_at=command.effective_at or now,
+            correlation_id=uuid4(),
+            command_id=step.command_id,
+            reason=(command.reason or "").strip() or None,
+            decision_id=command.decision_id,
+        )
+        unit = Unit(bus.ledger, principal, meta, command.expected_version)
+        unit._loaded = loaded  # one view of the ledger for the whole batch
+        unit._new = created
+        before = {ident: len(a.pending_events) for ident, a in loaded.items()}
+        try:
+            if command.decision_id is not None:
+                unit.get(Decision, command.decision_id, field="decision_id")
+            handler(command, unit)
+        except LedgerError as error:
+            raise StepFailed(step, error) from None
+        events: list[str] = []
+        versions: dict[UUID, int] = {}
+        for ident, aggregate in loaded.items():
+            fresh = aggregate.pending_events[before.get(ident, 0) :]
+            if fresh:
+                versions[ident] = aggregate.version
+                events.extend(f"{type(aggregate).__name__}.{type(e).__name__}" for e in fresh)
+        if not events:
+            raise StepFailed(step, RuleViolation("no_change", "the command changes nothing"))
+        outcome.results.append(
+            StepResult(step, meta.correlation_id, tuple(events), versions, unit.created_id)
+        )
+    changed = [a for a in loaded.values() if a.pending_events]
+    if write and changed:
+        recordings = bus.ledger.save(*changed)
+        outcome.position = max(r.notification.id for r in recordings)
+    return outcome
