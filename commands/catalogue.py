@@ -32,6 +32,8 @@ INTAKE = "intake"
 """the Kafka command topic only"""
 ROUTING = "routing"
 """any URL, before an operation is found (not listed per operation)"""
+IMPORT = "import"
+"""the spreadsheet imports (``POST /api/v1/imports``, ``POST /api/v1/check-ins/bulk``)"""
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ PROTOCOL = [
         "The principal's role or teams do not allow the act (a reader writing, an editor "
         "outside their teams, a non-auditor asking for full history).",
         "Use a principal with the needed role or team; do not retry as is.",
-        (WRITE, HISTORY, INTAKE),
+        (WRITE, HISTORY, INTAKE, IMPORT),
     ),
     ErrorCode(
         "not_found",
@@ -101,16 +103,18 @@ PROTOCOL = [
     ErrorCode(
         "payload_too_large",
         413,
-        "The body is larger than 1 MiB.",
-        "Send a smaller body; no command needs that much.",
-        (WRITE,),
+        "The body is larger than 1 MiB (a spreadsheet import: 5 MiB, or an XLSX that "
+        "unpacks to over 50 MiB).",
+        "Send a smaller body; no command needs that much (split a large spreadsheet).",
+        (WRITE, IMPORT),
     ),
     ErrorCode(
         "unsupported_media_type",
         415,
-        "A body came without `Content-Type: application/json`.",
-        "Send the body as JSON with that content type.",
-        (WRITE,),
+        "A body came without `Content-Type: application/json` (a spreadsheet import: "
+        "without `text/csv` or the XLSX type).",
+        "Send the body with the content type the operation documents.",
+        (WRITE, IMPORT),
     ),
     ErrorCode(
         "validation_failed",
@@ -118,7 +122,7 @@ PROTOCOL = [
         "The body or query does not match its schema (types, enums, lengths, bounds, "
         "unknown fields); `fields` names each field with its messages.",
         FIX,
-        (WRITE, STATE, VIEW, INTAKE),
+        (WRITE, STATE, VIEW, INTAKE, IMPORT),
     ),
     ErrorCode(
         "unknown_reference",
@@ -148,7 +152,7 @@ PROTOCOL = [
         "The resource moved on since the client read it (`If-Match`, or a concurrent "
         "write); `current_version` and the `ETag` header give its version now.",
         "Read the resource again, decide again, and send with the new ETag.",
-        (WRITE, INTAKE),
+        (WRITE, INTAKE, IMPORT),
     ),
     ErrorCode(
         "already_exists",
@@ -163,6 +167,18 @@ PROTOCOL = [
         "The idempotency key came back with a different command. Keys are per principal.",
         "Use a new key for a new command; reuse a key only to retry the same command.",
         (WRITE, INTAKE),
+    ),
+    ErrorCode(
+        "invalid_spreadsheet",
+        422,
+        "A spreadsheet import was refused and nothing was written: the file is not CSV or "
+        "XLSX, follows neither template, or has problems in its rows. `problems` lists "
+        "each (up to 50) with its `row` (the header is row 1), `column` and its own `code` "
+        "(`bad_date`, `unknown_team`, `formula_cell`, a rule of the domain such as "
+        "`reason_required`...); `fields` names them as `row N, column C`.",
+        "Fix the named cells and send the whole file again (rows already in the ledger "
+        "write nothing).",
+        (IMPORT,),
     ),
     ErrorCode(
         "conflicting_query",
@@ -337,6 +353,7 @@ KIND_NAMES = {
     HEALTH: "/readyz",
     INTAKE: "command topic",
     ROUTING: "any URL",
+    IMPORT: "spreadsheet imports",
 }
 
 

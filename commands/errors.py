@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from commands.imports.problems import SpreadsheetRefused, SpreadsheetTooLarge
 from ledger.exceptions import AlreadyExists, LedgerError, NotFound, VersionConflict
 
 
@@ -43,6 +44,7 @@ STATUS_OF: list[tuple[type[LedgerError], int]] = [
     (AlreadyExists, 409),
     (IdempotencyKeyReused, 422),
     (UnknownCommand, 400),
+    (SpreadsheetTooLarge, 413),
 ]
 """HTTP-style statuses of the write path's errors; anything else is 422 (a rule)."""
 
@@ -54,7 +56,10 @@ def status_of(error: LedgerError) -> int:
 def error_body(status: int, error: LedgerError) -> dict[str, Any]:
     """The one error shape, for HTTP responses and command results alike."""
     body: dict[str, Any] = {"status": status, "code": error.rule, "message": error.message}
-    if error.field:
+    if isinstance(error, SpreadsheetRefused):
+        body["fields"] = error.fields()
+        body["problems"] = [p.to_json() for p in error.problems]
+    elif error.field:
         body["fields"] = {error.field: [error.message]}
     if isinstance(error, VersionConflict):
         body["current_version"] = error.current

@@ -394,3 +394,12 @@ def _register_streams() -> None:
 
 
 _register_streams()
+
+
+def _register_imports() -> None:
+    from okr_ledger.cli_import import import_command
+
+    main.add_command(import_command)
+
+
+_register_imports()

@@ -42,7 +42,7 @@ REQUIRED = ("cycle", "team", "objective")
 EXAMPLE = (
     "2026-Q3", "contact-centre", "first-contact",
     "Resolve more enquiries at first contact in order to free time for complex cases",
-    "maria.santos", "committed", "public-services/digital-first", "fcr",
+    "maria.santos", "committed", "northbridge/people-for-complex", "fcr",
     "Lift first-contact resolution from 62% to 75%", "increase", "62", "75", "", "",
     "%", "2026-09-30", "li.wei", "1", "committed", "Knowledge base for agents", "",
 )  # fmt: skip

@@ -37,17 +37,20 @@ class SpreadsheetRefused(LedgerError):
 
     rule = "invalid_spreadsheet"
 
-    def __init__(self, problems: list[Problem], *, status: int = 422) -> None:
+    def __init__(self, problems: list[Problem]) -> None:
         problems = sorted(problems, key=lambda p: p.row or 0)[:MAX_PROBLEMS]
         first = problems[0]
         super().__init__(f"{first.where}: {first.message}", field=first.where)
         self.problems = problems
-        self.status = status
-        if status == 413:
-            self.rule = "payload_too_large"
 
     def fields(self) -> dict[str, list[str]]:
         named: dict[str, list[str]] = {}
         for problem in self.problems:
             named.setdefault(problem.where, []).append(f"{problem.code}: {problem.message}")
         return named
+
+
+class SpreadsheetTooLarge(SpreadsheetRefused):
+    """The file is over the size limit; not a byte of it was read as a sheet."""
+
+    rule = "payload_too_large"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from commands.imports.problems import Problem, SpreadsheetRefused
+from commands.imports.problems import Problem, SpreadsheetRefused, SpreadsheetTooLarge
 
 MAX_BYTES = 5 * 1024 * 1024
 """The largest file accepted (5 MiB)."""
@@ -60,9 +60,8 @@ def refuse_file(code: str, message: str) -> SpreadsheetRefused:
 def read_sheet(data: bytes) -> Sheet:
     """The first sheet of a CSV or XLSX file, header first, blank rows skipped."""
     if len(data) > MAX_BYTES:
-        raise SpreadsheetRefused(
-            [Problem("file_too_large", f"the file is over the limit of {MAX_BYTES} bytes")],
-            status=413,
+        raise SpreadsheetTooLarge(
+            [Problem("file_too_large", f"the file is over the limit of {MAX_BYTES} bytes")]
         )
     table = _xlsx_rows(data) if data.startswith(XLSX_MAGIC) else _csv_rows(data)
     rows = [r for r in table if any(cell for _, cell in r[1])]
@@ -134,7 +133,8 @@ def _xlsx_rows(data: bytes) -> list[tuple[int, list[tuple[str, str]]]]:
     except (zipfile.BadZipFile, ValueError, OSError):
         raise not_xlsx from None
     if inflated > MAX_INFLATED_BYTES:
-        raise refuse_file("file_too_large", "the workbook would unpack to more than 50 MiB")
+        problem = Problem("file_too_large", "the workbook would unpack to more than 50 MiB")
+        raise SpreadsheetTooLarge([problem])
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception:  # openpyxl raises many kinds for a damaged workbook

@@ -11,8 +11,9 @@ import pytest
 from openpyxl import Workbook
 
 from commands import messages as m
-from commands.imports import import_file, template
+from commands.errors import status_of
 from commands.imports.problems import SpreadsheetRefused
+from commands.imports.service import import_file, template
 from commands.imports.sheets import MAX_BYTES
 from ledger.cycle import Cycle
 from ledger.exceptions import LedgerError
@@ -243,7 +244,7 @@ def test_a_formula_cell_in_a_workbook_is_refused_by_row_and_column(org: Org) -> 
 def test_a_ten_megabyte_junk_file_is_refused_as_too_large(org: Org) -> None:
     refused = refusal(org, b"\x8f junk " * (10 * 1024 * 1024 // 7))
 
-    assert refused.status == 413
+    assert status_of(refused) == 413
     assert refused.rule == "payload_too_large"
 
 
@@ -265,12 +266,15 @@ def test_the_template_has_every_column_of_the_issue_and_imports_cleanly(org: Org
             "baseline", "target", "unit", "deadline", "key_result_owner", "weight",
             "classification", "initiative", "reason"} <= set(header)  # fmt: skip
     strategy = org.do(
-        m.FormulateStrategy(key="public-services", name="PS", vision="v", mission="mi")
+        m.FormulateStrategy(key="northbridge", name="NB", vision="v", mission="mi")
     ).created_id
     assert strategy is not None
     org.do(
         m.AddStrategicChoice(
-            strategy_id=strategy, kind="how_to_win", statement="Digital first", key="digital-first"
+            strategy_id=strategy,
+            kind="where_to_play",
+            statement="People",
+            key="people-for-complex",
         )
     )
     sample = text.replace("contact-centre", "contact")
