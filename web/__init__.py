@@ -18,6 +18,7 @@ from ledger.cycle import CLOSED_CYCLE_RULE
 from web import board, errors, metrics, refs, request_id
 from web.auth import guard_api_request
 from web.health import blp as health_blueprint
+from web.imports import blp as imports_blueprint
 from web.json import OrjsonProvider
 from web.readmodels import blp as read_models_blueprint
 from web.resources import blueprints
@@ -81,6 +82,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for blueprint in blueprints():
         api.register_blueprint(blueprint)
     api.register_blueprint(read_models_blueprint)
+    api.register_blueprint(imports_blueprint)
     register_event_schemas(api.spec)
     board.register(app)
     return app

@@ -7,10 +7,14 @@ import json
 from flask import current_app, g, request
 
 from commands.errors import Forbidden, Unauthenticated
+from commands.imports.sheets import CSV_TYPE, MAX_BYTES, XLSX_TYPE
 from commands.principals import ADMIN, EDITOR, Principal
 from web.errors import MalformedJson, UnsupportedMediaType
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+SPREADSHEET_ROUTES = ("/api/v1/imports", "/api/v1/check-ins/bulk")
+"""Routes whose body is a spreadsheet (CSV or XLSX, up to 5 MiB), not JSON."""
+SPREADSHEET_TYPES = (CSV_TYPE, XLSX_TYPE)
 
 
 def guard_api_request() -> None:
@@ -22,6 +26,11 @@ def guard_api_request() -> None:
     if request.method in WRITE_METHODS:
         if principal.role not in (ADMIN, EDITOR):
             raise Forbidden(f"{principal.name} ({principal.role}) may read, not write")
+        if request.path in SPREADSHEET_ROUTES:
+            request.max_content_length = MAX_BYTES
+            if request.mimetype not in SPREADSHEET_TYPES:
+                raise UnsupportedMediaType(" or ".join(SPREADSHEET_TYPES))
+            return
         body = request.get_data(cache=True)
         if body and not request.is_json:
             raise UnsupportedMediaType()

@@ -29,10 +29,8 @@ log = logging.getLogger(__name__)
 class UnsupportedMediaType(LedgerError):
     rule = "unsupported_media_type"
 
-    def __init__(self) -> None:
-        super().__init__(
-            "send the body as JSON (Content-Type: application/json)", field="Content-Type"
-        )
+    def __init__(self, wanted: str = "application/json") -> None:
+        super().__init__(f"send the body as Content-Type: {wanted}", field="Content-Type")
 
 
 class MalformedJson(LedgerError):
@@ -59,6 +57,15 @@ class BadRequest(LedgerError):
         self.rule = code
 
 
+class ImportProblemSchema(Schema):
+    row = fields.Integer(
+        allow_none=True, metadata={"description": "the row in the file (the header is row 1)"}
+    )
+    column = fields.String(allow_none=True, metadata={"description": "the column's header"})
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+
+
 class ApiErrorDetailSchema(Schema):
     status = fields.Integer(required=True)
     code = fields.String(required=True, metadata={"description": "machine-readable"})
@@ -75,6 +82,10 @@ class ApiErrorDetailSchema(Schema):
         metadata={"description": "view_behind: the log position the read model has reached"}
     )
     request_id = fields.String(metadata={"description": "the request's id, for support"})
+    problems = fields.List(
+        fields.Nested(ImportProblemSchema),
+        metadata={"description": "invalid_spreadsheet: each problem, by row and column"},
+    )
 
 
 class ApiErrorSchema(Schema):
