@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID, uuid4
 
 from commands.bus import HANDLERS, CommandBus, Unit
@@ -54,6 +55,31 @@ class BatchOutcome:
         return sum(len(r.events) for r in self.results)
 
 
+class _Seen(dict[UUID, LedgerAggregate]):
+    """The batch's aggregates, noting which ones the current step reads or adds (so
+    finding a step's events costs what the step touched, not the whole batch)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.touched: set[UUID] = set()
+
+    def get(self, key: UUID, default: object = None) -> Any:  # type: ignore[override]
+        self.touched.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key: UUID) -> LedgerAggregate:
+        self.touched.add(key)
+        return super().__getitem__(key)
+
+    def __setitem__(self, key: UUID, value: LedgerAggregate) -> None:
+        self.touched.add(key)
+        super().__setitem__(key, value)
+
+    def setdefault(self, key: UUID, default: Any = None) -> Any:
+        self.touched.add(key)
+        return super().setdefault(key, default)
+
+
 class StepFailed(LedgerError):
     """A step of a batch was refused; nothing of the batch was written."""
 
@@ -72,7 +98,9 @@ def run_batch(
     A concurrent writer that touched one of the aggregates first surfaces as
     ``VersionConflict`` from the save, and nothing is written.
     """
-    loaded: dict[UUID, LedgerAggregate] = {}
+    loaded = _Seen()
+    pending: dict[UUID, int] = {}
+    """Pending events per aggregate before the current step."""
     created: list[LedgerAggregate] = []
     outcome = BatchOutcome()
     now = bus.clock()
@@ -93,7 +121,7 @@ def run_batch(
         unit = Unit(bus.ledger, principal, meta, command.expected_version)
         unit._loaded = loaded  # one view of the ledger for the whole batch
         unit._new = created
-        before = {ident: len(a.pending_events) for ident, a in loaded.items()}
+        loaded.touched = set()
         try:
             if command.decision_id is not None:
                 unit.get(Decision, command.decision_id, field="decision_id")
@@ -102,8 +130,10 @@ def run_batch(
             raise StepFailed(step, error) from None
         events: list[str] = []
         versions: dict[UUID, int] = {}
-        for ident, aggregate in loaded.items():
-            fresh = aggregate.pending_events[before.get(ident, 0) :]
+        for ident in sorted(loaded.touched & loaded.keys()):
+            aggregate = dict.__getitem__(loaded, ident)
+            fresh = aggregate.pending_events[pending.get(ident, 0) :]
+            pending[ident] = len(aggregate.pending_events)
             if fresh:
                 versions[ident] = aggregate.version
                 events.extend(f"{type(aggregate).__name__}.{type(e).__name__}" for e in fresh)
