@@ -62,9 +62,21 @@ def sheet(rows: int) -> bytes:
     return out.getvalue().encode()
 
 
+SCHEMAS: list[str] = []
+
+
+def postgres(base: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(base.split("?")[0], autocommit=True) as conn:
+        conn.execute(sql)
+
+
 def fresh_services(base: str, tmp: Path, name: str) -> Services:
     if base.startswith("postgresql"):
         schema = f"bench_{name}_{uuid.uuid4().hex[:8]}"
+        postgres(base, f"CREATE SCHEMA {schema}")
+        SCHEMAS.append(schema)
         url = f"{base}{'&' if '?' in base else '?'}schema={schema}"
     else:
         url = f"sqlite:///{tmp / (name + '.sqlite')}"
@@ -115,6 +127,8 @@ def main() -> None:
         finally:
             importing.close()
             one_by_one.close()
+            for schema in SCHEMAS:
+                postgres(args.database_url, f"DROP SCHEMA {schema} CASCADE")
     store = "postgresql" if args.database_url.startswith("postgresql") else "sqlite"
     rows = args.rows
     print(f"{rows} rows, {len(steps)} commands, store {store}; log heads {events[0]}, {events[1]}")
