@@ -22,6 +22,10 @@ from commands.imports.sheets import CSV_TYPE, MAX_BYTES, XLSX_TYPE
 from web.auth import current_principal
 from web.errors import document_errors
 
+MAX_HTTP_ROWS = 1000
+"""Rows one request may import: about half a second of work, so no request holds a worker
+for long (``okr-ledger import`` takes up to 20,000)."""
+
 blp = Blueprint(
     "imports",
     __name__,
@@ -70,7 +74,8 @@ class ImportReportSchema(Schema):
 
 SPREADSHEET_BODY = {
     "required": True,
-    "description": f"the file itself, at most {MAX_BYTES} bytes; the first sheet of an XLSX",
+    "description": f"the file itself, at most {MAX_BYTES} bytes and {MAX_HTTP_ROWS} rows "
+    "(the header aside); the first sheet of an XLSX",
     "content": {
         CSV_TYPE: {"schema": {"type": "string"}},
         XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
@@ -86,6 +91,7 @@ def _run(kind: str | None, query: dict[str, Any]) -> dict[str, Any]:
         request.get_data(cache=True),
         dry_run=query["dry_run"],
         kind=kind,
+        max_rows=MAX_HTTP_ROWS,
     )
     return report.to_json()
 

@@ -19,7 +19,7 @@ from commands.bus import CommandBus
 from commands.imports import checkins, okrs
 from commands.imports.okrs import Change
 from commands.imports.problems import Problem, SpreadsheetRefused
-from commands.imports.sheets import CSV_TYPE, XLSX_TYPE, Sheet, read_sheet
+from commands.imports.sheets import CSV_TYPE, MAX_ROWS, XLSX_TYPE, Sheet, read_sheet
 from commands.principals import Principal
 from ledger.exceptions import VersionConflict
 
@@ -112,9 +112,10 @@ def import_file(
     *,
     dry_run: bool = False,
     kind: str | None = None,
+    max_rows: int = MAX_ROWS,
 ) -> Report:
     """Import a CSV or XLSX file (of ``kind``, or the kind its header shows)."""
-    sheet = read_sheet(data)
+    sheet = read_sheet(data, max_rows=max_rows)
     found = kind_of(sheet)
     if kind is not None and found != kind:
         raise SpreadsheetRefused(

@@ -23,6 +23,9 @@ MAX_BYTES = 5 * 1024 * 1024
 MAX_INFLATED_BYTES = 50 * 1024 * 1024
 """An XLSX is a zip archive: the most its parts may hold once unpacked."""
 MAX_ROWS = 20_000
+"""Rows a file may hold (header aside); a request over HTTP passes a lower limit."""
+MAX_COLUMNS = 60
+"""Columns read from each row; later ones are ignored (the templates have 21 at most)."""
 MAX_CELL = 4000
 XLSX_MAGIC = b"PK\x03\x04"
 CSV_TYPE = "text/csv"
@@ -57,13 +60,14 @@ def refuse_file(code: str, message: str) -> SpreadsheetRefused:
     return SpreadsheetRefused([Problem(code, message)])
 
 
-def read_sheet(data: bytes) -> Sheet:
+def read_sheet(data: bytes, *, max_rows: int = MAX_ROWS) -> Sheet:
     """The first sheet of a CSV or XLSX file, header first, blank rows skipped."""
     if len(data) > MAX_BYTES:
         raise SpreadsheetTooLarge(
             [Problem("file_too_large", f"the file is over the limit of {MAX_BYTES} bytes")]
         )
-    table = _xlsx_rows(data) if data.startswith(XLSX_MAGIC) else _csv_rows(data)
+    read = _xlsx_rows if data.startswith(XLSX_MAGIC) else _csv_rows
+    table = read(data, max_rows)
     rows = [r for r in table if any(cell for _, cell in r[1])]
     if not rows:
         raise refuse_file("empty_spreadsheet", "the file holds no header row")
@@ -80,12 +84,12 @@ def read_sheet(data: bytes) -> Sheet:
         )
         for number, cells in rows[1:]
     )
-    if len(body) > MAX_ROWS:
-        raise refuse_file("too_many_rows", f"a file may hold at most {MAX_ROWS} rows")
+    if len(body) > max_rows:
+        raise refuse_file("too_many_rows", f"a file may hold at most {max_rows} rows here")
     return Sheet(columns, body)
 
 
-def _csv_rows(data: bytes) -> list[tuple[int, list[tuple[str, str]]]]:
+def _csv_rows(data: bytes, max_rows: int) -> list[tuple[int, list[tuple[str, str]]]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -113,15 +117,15 @@ def _csv_rows(data: bytes) -> list[tuple[int, list[tuple[str, str]]]]:
                             )
                         ]
                     )
-            rows.append((number, [("", cell) for cell in cells]))
-            if number > MAX_ROWS + 1:
-                raise refuse_file("too_many_rows", f"a file may hold at most {MAX_ROWS} rows")
+            rows.append((number, [("", cell) for cell in cells[:MAX_COLUMNS]]))
+            if number > max_rows + 1:
+                raise refuse_file("too_many_rows", f"a file may hold at most {max_rows} rows here")
     except csv.Error as error:
         raise refuse_file("not_a_spreadsheet", f"the CSV cannot be read: {error}") from None
     return rows
 
 
-def _xlsx_rows(data: bytes) -> list[tuple[int, list[tuple[str, str]]]]:
+def _xlsx_rows(data: bytes, max_rows: int) -> list[tuple[int, list[tuple[str, str]]]]:
     from openpyxl import load_workbook
 
     not_xlsx = refuse_file(
@@ -144,9 +148,9 @@ def _xlsx_rows(data: bytes) -> list[tuple[int, list[tuple[str, str]]]]:
         if sheet is None:
             raise refuse_file("empty_spreadsheet", "the workbook holds no sheet")
         rows: list[tuple[int, list[tuple[str, str]]]] = []
-        for number, cells in enumerate(sheet.iter_rows(), start=1):
-            if number > MAX_ROWS + 1:
-                raise refuse_file("too_many_rows", f"a file may hold at most {MAX_ROWS} rows")
+        for number, cells in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS), start=1):
+            if number > max_rows + 1:
+                raise refuse_file("too_many_rows", f"a file may hold at most {max_rows} rows here")
             rows.append((number, [_xlsx_cell(number, c) for c in cells]))
         return rows
     except SpreadsheetRefused:

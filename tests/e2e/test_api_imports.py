@@ -154,3 +154,17 @@ def test_the_document_describes_both_imports_with_spreadsheet_bodies_and_their_e
         assert set(operation["requestBody"]["content"]) == {CSV_TYPE, XLSX_TYPE}
         assert {"200", "403", "413", "415", "422"} <= set(operation["responses"])
         assert [p["name"] for p in operation["parameters"]] == ["dry_run"]
+
+
+def test_a_request_imports_at_most_a_thousand_rows_so_no_worker_is_held_for_long(
+    world: World,
+) -> None:
+    header, line = okrs().strip().split("\n")
+    rows = [line.replace(",calls,", f",calls-{n},") for n in range(1001)]
+    head = world.head()
+
+    refused = post(world, "/api/v1/imports", "\n".join([header, *rows]) + "\n")
+
+    error = error_of(refused, 422, "invalid_spreadsheet")
+    assert error["problems"][0]["code"] == "too_many_rows"
+    assert world.head() == head
