@@ -120,7 +120,7 @@ def main() -> None:
             dry = timed(lambda: import_file(importing.bus, ADMIN, data, dry_run=True))
             real = timed(lambda: import_file(importing.bus, ADMIN, data))
             again = timed(lambda: import_file(importing.bus, ADMIN, data))
-            steps = plan_okrs(one_by_one.ledger, read_sheet(data))
+            steps = plan_okrs(one_by_one.ledger, read_sheet(data)).steps
             handle = one_by_one.bus.handle
             baseline = timed(lambda: [handle(s.command, ADMIN) for s in steps])
             events = importing.ledger.head_position(), one_by_one.ledger.head_position()

@@ -9,7 +9,7 @@ refuse.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID, uuid4
@@ -18,6 +18,7 @@ from commands.bus import HANDLERS, CommandBus, Unit
 from commands.errors import UnknownCommand
 from commands.messages import Command
 from commands.principals import Principal
+from ledger.application import Ledger
 from ledger.base import LedgerAggregate
 from ledger.decision import Decision
 from ledger.exceptions import LedgerError, RuleViolation
@@ -90,8 +91,29 @@ class StepFailed(LedgerError):
         self.error = error
 
 
+class _Ledger:
+    """The ledger as a batch's handlers see it: ids the caller found absent a moment ago
+    are not looked up again (one created meanwhile makes the save fail, as it must)."""
+
+    def __init__(self, ledger: Ledger, absent: Set[UUID]) -> None:
+        self._ledger = ledger
+        self._absent = absent
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ledger, name)
+
+    def get_many(self, idents: Sequence[UUID]) -> dict[UUID, LedgerAggregate]:
+        wanted = [i for i in idents if i not in self._absent]
+        return self._ledger.get_many(wanted) if wanted else {}
+
+
 def run_batch(
-    bus: CommandBus, steps: Sequence[Step], principal: Principal, *, write: bool = True
+    bus: CommandBus,
+    steps: Sequence[Step],
+    principal: Principal,
+    *,
+    write: bool = True,
+    absent: Set[UUID] = frozenset(),
 ) -> BatchOutcome:
     """Run ``steps`` in order; save all their events at once when ``write``.
 
@@ -103,6 +125,7 @@ def run_batch(
     """Pending events per aggregate before the current step."""
     created: list[LedgerAggregate] = []
     outcome = BatchOutcome()
+    ledger = _Ledger(bus.ledger, absent)
     now = bus.clock()
     for step in steps:
         command = step.command
@@ -118,7 +141,7 @@ def run_batch(
             reason=(command.reason or "").strip() or None,
             decision_id=command.decision_id,
         )
-        unit = Unit(bus.ledger, principal, meta, command.expected_version)
+        unit = Unit(ledger, principal, meta, command.expected_version)  # type: ignore[arg-type]
         unit._loaded = loaded  # one view of the ledger for the whole batch
         unit._new = created
         loaded.touched = set()

@@ -13,7 +13,6 @@ from __future__ import annotations
 from uuid import UUID
 
 from commands import messages as m
-from commands.batch import Step
 from commands.imports.cells import RowReader
 from commands.imports.okrs import Change, Planner
 from commands.imports.problems import Problem, SpreadsheetRefused
@@ -41,7 +40,7 @@ def key_result_id(text: str) -> UUID | None:
     return KeyResult.id_for(Team.id_for(team), Cycle.id_for(cycle), key)
 
 
-def plan_check_ins(ledger: Ledger, sheet: Sheet) -> list[Step]:
+def plan_check_ins(ledger: Ledger, sheet: Sheet) -> Planner:
     missing = [c for c in REQUIRED if c not in sheet.columns]
     if missing:
         raise SpreadsheetRefused(
@@ -94,7 +93,7 @@ def plan_check_ins(ledger: Ledger, sheet: Sheet) -> list[Step]:
         plan.add(row.number, change, f"{summary} on {kr.statement!r}", kr.id, command)
     if plan.problems:
         raise SpreadsheetRefused(plan.problems)
-    return plan.steps
+    return plan
 
 
 __all__ = ["COLUMNS", "EXAMPLE", "Change", "key_result_id", "plan_check_ins"]

@@ -90,6 +90,8 @@ class Planner:
     """Ids created by this plan, with the values the first row gave them."""
     links: dict[UUID, set[UUID]] = field(default_factory=dict)
     """Links this plan makes (objective → choices, initiative → key results)."""
+    absent: set[UUID] = field(default_factory=set)
+    """Ids looked up and not found (the batch need not look for them again)."""
 
     def add(self, row: int, change: str, summary: str, target: UUID, command: m.Command) -> None:
         self.steps.append(Step(command, source=Change(row, change, summary, target)))
@@ -98,13 +100,14 @@ class Planner:
         wanted = [i for i in dict.fromkeys(ids) if i not in self.known]
         for start in range(0, len(wanted), 500):
             self.known.update(self.ledger.get_many(wanted[start : start + 500]))
+        self.absent.update(i for i in wanted if i not in self.known)
 
     def find(self, cls: type[Any], ident: UUID) -> Any:
         found = self.known.get(ident)
         return found if isinstance(found, cls) else None
 
 
-def plan_okrs(ledger: Ledger, sheet: Sheet) -> list[Step]:
+def plan_okrs(ledger: Ledger, sheet: Sheet) -> Planner:
     """The steps that bring the ledger to what ``sheet`` says; refuses a bad sheet."""
     missing = [c for c in REQUIRED if c not in sheet.columns]
     if missing:
@@ -117,7 +120,7 @@ def plan_okrs(ledger: Ledger, sheet: Sheet) -> list[Step]:
         _plan_row(plan, RowReader(row, plan.problems))
     if plan.problems:
         raise SpreadsheetRefused(plan.problems)
-    return plan.steps
+    return plan
 
 
 def _ids_named(sheet: Sheet) -> list[UUID]:

@@ -123,9 +123,11 @@ def import_file(
         )
     plan = okrs.plan_okrs if found == OKRS else checkins.plan_check_ins
     for attempt in range(1, ATTEMPTS + 1):
-        steps = plan(bus.ledger, sheet)
+        planned = plan(bus.ledger, sheet)
         try:
-            batch = run_batch(bus, steps, principal, write=not dry_run)
+            batch = run_batch(
+                bus, planned.steps, principal, write=not dry_run, absent=planned.absent
+            )
         except StepFailed as failed:
             raise _refusal(failed) from None
         except VersionConflict:
