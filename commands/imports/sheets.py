@@ -100,12 +100,10 @@ def _csv_rows(data: bytes, max_rows: int) -> list[tuple[int, list[tuple[str, str
         raise refuse_file(
             "not_a_spreadsheet", "the file is neither UTF-8 CSV text nor an XLSX workbook"
         )
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel  # type: ignore[assignment]
+    first_line = text.lstrip("\r\n").split("\n", 1)[0]
+    delimiter = max(",;\t", key=first_line.count)  # the header's separator; commas by default
     rows: list[tuple[int, list[tuple[str, str]]]] = []
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         for number, cells in enumerate(reader, start=1):
             for cell in cells:
@@ -148,10 +146,15 @@ def _xlsx_rows(data: bytes, max_rows: int) -> list[tuple[int, list[tuple[str, st
         if sheet is None:
             raise refuse_file("empty_spreadsheet", "the workbook holds no sheet")
         rows: list[tuple[int, list[tuple[str, str]]]] = []
-        for number, cells in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS), start=1):
-            if number > max_rows + 1:
+        header: dict[str, str] = {}
+        for at, cells in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS), start=1):
+            number = next((c.row for c in cells if getattr(c, "row", None)), at)
+            if len(rows) > max_rows + 1:
                 raise refuse_file("too_many_rows", f"a file may hold at most {max_rows} rows here")
-            rows.append((number, [_xlsx_cell(number, c) for c in cells]))
+            values = [_xlsx_cell(number, c, header) for c in cells]
+            if not header and any(v for _, v in values):
+                header = {letter: value.strip().lower() for letter, value in values}
+            rows.append((number, values))
         return rows
     except SpreadsheetRefused:
         raise
@@ -161,7 +164,7 @@ def _xlsx_rows(data: bytes, max_rows: int) -> list[tuple[int, list[tuple[str, st
         book.close()
 
 
-def _xlsx_cell(number: int, cell: object) -> tuple[str, str]:
+def _xlsx_cell(number: int, cell: object, header: dict[str, str]) -> tuple[str, str]:
     letter = getattr(cell, "column_letter", "") or ""
     value = getattr(cell, "value", None)
     if getattr(cell, "data_type", None) == "f":
@@ -172,7 +175,7 @@ def _xlsx_cell(number: int, cell: object) -> tuple[str, str]:
                     f"cell {letter}{number} holds a formula; imports read values only "
                     "(paste it as a value)",
                     number,
-                    letter,
+                    header.get(letter) or letter,
                 )
             ]
         )

@@ -238,7 +238,7 @@ def test_a_formula_cell_in_a_workbook_is_refused_by_row_and_column(org: Org) -> 
 
     refused = refusal(org, xlsx(HEADER, values))
 
-    assert [(p.row, p.column, p.code) for p in refused.problems] == [(2, "L", "formula_cell")]
+    assert [(p.row, p.column, p.code) for p in refused.problems] == [(2, "target", "formula_cell")]
 
 
 def test_a_ten_megabyte_junk_file_is_refused_as_too_large(org: Org) -> None:
@@ -289,3 +289,31 @@ def test_ids_derive_from_team_cycle_and_key(org: Org) -> None:
         Objective.id_for(org.team, org.cycle, "fcr")
     )
     assert MAX_BYTES == 5 * 1024 * 1024
+
+
+def test_a_text_cell_of_a_workbook_that_starts_like_a_formula_stays_text(org: Org) -> None:
+    values = [row(initiative="").get(c, "") for c in HEADER]
+    book = Workbook()
+    book.active.append(HEADER)
+    book.active.append(values)
+    cell = book.active.cell(row=2, column=HEADER.index("objective") + 1)
+    cell.value, cell.data_type = "=1+1 is not a sum here", "s"
+    out = io.BytesIO()
+    book.save(out)
+
+    import_file(org.bus, org.admin, out.getvalue())
+
+    objective = org.bus.ledger.get(Objective, Objective.id_for(org.team, org.cycle, "fcr"))
+    assert objective.statement == "=1+1 is not a sum here"
+
+
+def test_a_semicolon_separated_export_reads_like_a_comma_separated_one(org: Org) -> None:
+    import_file(org.bus, org.admin, to_csv(row()))
+    head = org.bus.ledger.head_position()
+    text = to_csv(row()).decode()
+    semicolons = "\n".join(";".join(next(csv.reader([line]))) for line in text.splitlines())
+
+    report = import_file(org.bus, org.admin, semicolons.encode())
+
+    assert report.to_json()["changes"] == []
+    assert org.bus.ledger.head_position() == head
