@@ -24,7 +24,7 @@ from ledger.team import Team
 
 COLUMNS = ("key_result", "value", "confidence", "effective_date", "note", "reason")
 REQUIRED = ("key_result", "value", "confidence", "effective_date")
-EXAMPLE = ("2026-Q3/contact-centre/fcr", "66.5", "on_track", "2026-07-13", "", "")
+EXAMPLE = ("2026-Q4/contact-centre/fcr", "66.5", "on_track", "2026-10-12", "", "")
 
 
 def key_result_id(text: str) -> UUID | None:

@@ -40,11 +40,11 @@ COLUMNS = (
 """The template's columns, in order (``okr-ledger import --template okrs``)."""
 REQUIRED = ("cycle", "team", "objective")
 EXAMPLE = (
-    "2026-Q3", "contact-centre", "first-contact",
+    "2026-Q4", "contact-centre", "first-contact",
     "Resolve more enquiries at first contact in order to free time for complex cases",
     "maria.santos", "committed", "northbridge/people-for-complex", "fcr",
     "Lift first-contact resolution from 62% to 75%", "increase", "62", "75", "", "",
-    "%", "2026-09-30", "li.wei", "1", "committed", "Knowledge base for agents", "",
+    "%", "2026-12-31", "li.wei", "1", "committed", "Knowledge base for agents", "",
 )  # fmt: skip
 
 FIELD_COLUMNS: dict[type[m.Command], dict[str, str]] = {
