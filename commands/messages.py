@@ -238,6 +238,28 @@ class ReflectOnObjective(Command):
     carry_forward: str = ""
 
 
+@dataclass(frozen=True, kw_only=True)
+class CarryObjectiveForward(Command):
+    """Carry an objective and its unfinished key results into a later cycle (from a
+    cycle in review or closed)."""
+
+    objective_id: UUID
+    cycle_id: UUID
+    key_result_ids: tuple[UUID, ...] | None = None
+    """The key results that go with it; by default every live one that has not met its
+    aim and was not carried there already."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CarryKeyResultForward(Command):
+    """Carry a key result into a later cycle, under its objective's carried objective
+    there or a named objective of that cycle."""
+
+    key_result_id: UUID
+    cycle_id: UUID
+    objective_id: UUID | None = None
+
+
 # -- key results ---------------------------------------------------------------------
 
 
@@ -544,7 +566,7 @@ CREATING: frozenset[type[Command]] = frozenset(
     {
         FormulateStrategy, AddStrategicChoice, FormTeam, OpenCycle, DraftObjective,
         DefineKeyResult, CheckIn, CorrectCheckIn, ProposeInitiative, DeclareDependency,
-        DefineKpi, RecordDecision,
+        DefineKpi, RecordDecision, CarryObjectiveForward, CarryKeyResultForward,
     }
 )  # fmt: skip
 """The commands that create something: HTTP answers them 201 Created, and so do
