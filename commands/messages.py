@@ -240,8 +240,9 @@ class ReflectOnObjective(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class CarryObjectiveForward(Command):
-    """Carry an objective and its unfinished key results into a later cycle (from a
-    cycle in review or closed)."""
+    """Carry an objective and its unfinished key results into a later cycle.
+
+    From a cycle in review or closed (``ledger.cycle.CARRY_FORWARD_RULE``)."""
 
     objective_id: UUID
     cycle_id: UUID
@@ -252,8 +253,9 @@ class CarryObjectiveForward(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class CarryKeyResultForward(Command):
-    """Carry a key result into a later cycle, under its objective's carried objective
-    there or a named objective of that cycle."""
+    """Carry a key result into a later cycle, under an objective of that cycle.
+
+    By default under the objective its own objective was carried to there."""
 
     key_result_id: UUID
     cycle_id: UUID

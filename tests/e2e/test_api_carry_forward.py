@@ -4,11 +4,13 @@ error shape (with nothing written), and the lineage the reads show."""
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from commands import messages as m
 from commands.handlers.carry import carried_key_result_id, carried_objective_id
+from ledger.cycle import CARRY_FORWARD_RULE
 from tests.e2e.conftest import World, error_of
 from web.resources import API
 
@@ -192,3 +194,15 @@ def test_a_team_that_scored_full_marks_twice_running_is_advised_at_n_2(world: Wo
     assert advised("okrs", "?sandbagging_cycles=2") == [str(org.team)]
     assert advised("retrospective", "?sandbagging_cycles=2") == [str(org.team)]
     assert advised("okrs") == advised("retrospective") == []  # only two cycles to go on
+
+
+def test_the_carry_forward_rule_reads_the_same_in_the_readme_and_the_document(
+    world: World,
+) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    spec = world.api.get("/openapi.json").get_json()
+
+    assert CARRY_FORWARD_RULE in " ".join(readme.split())
+    for path in ("objectives/{objective_id}", "key-results/{key_result_id}"):
+        operation = spec["paths"][f"{API}/{path}/carry-forward"]["post"]
+        assert CARRY_FORWARD_RULE in operation["description"]
