@@ -12,9 +12,11 @@ from commands.bus import Unit, handles
 from commands.handlers.objectives import enter_priorities
 from commands.messages import CarryKeyResultForward, CarryObjectiveForward
 from ledger.base import natural_id
+from ledger.cycle import Cycle
 from ledger.exceptions import RuleViolation
 from ledger.key_result import KeyResult, aim_met
 from ledger.objective import Objective
+from ledger.strategy import Strategy
 
 
 def carried_objective_id(original: UUID, cycle: UUID) -> UUID:
@@ -39,6 +41,7 @@ def carry_objective_forward(cmd: CarryObjectiveForward, unit: Unit) -> None:
     )
     unit.add(carried, created=True)
     enter_priorities(unit, carried)
+    keep_links(unit, original, carried, target)
     unit.load(original.key_result_ids)  # one round trip for all
     if cmd.key_result_ids is None:
         chosen = [
@@ -66,6 +69,27 @@ def carry_objective_forward(cmd: CarryObjectiveForward, unit: Unit) -> None:
         )
         carried.add_key_result(new, unit.meta)
         unit.add(new)
+
+
+def keep_links(unit: Unit, original: Objective, carried: Objective, target: Cycle) -> None:
+    """The carried objective serves the strategic choices the original served (those not
+    retired since), and aligns under its parents' own carried versions in that cycle
+    where they were carried there first."""
+    for choice_id, strategy_id in original.choice_links.items():
+        strategy = unit.get(Strategy, strategy_id)
+        choice = strategy.choices.get(choice_id)
+        if choice is not None and not choice.retired:
+            carried.link_to_choice(strategy, choice_id, target, unit.meta)
+    unit.load(list(original.parents))
+    for parent_id, kind in original.parents.items():
+        parent: Objective | KeyResult | None = unit.find(
+            Objective if kind == "objective" else KeyResult, parent_id
+        )
+        moved = parent.carried_to.get(target.id) if parent else None
+        if moved is not None:
+            new_parent = unit.get(Objective if kind == "objective" else KeyResult, moved)
+            if new_parent.is_live:
+                carried.align_to(new_parent, (), target, unit.meta)
 
 
 @handles(CarryKeyResultForward)

@@ -321,3 +321,55 @@ def test_an_editor_carries_only_into_objectives_of_teams_they_write_for(org: Org
         )
 
     assert org.bus.ledger.head_position() == before
+
+
+def test_a_carried_objective_keeps_serving_its_live_strategic_choices(org: Org) -> None:
+    strategy = org.do(
+        m.FormulateStrategy(key="city", name="City", vision="Thrive", mission="Serve")
+    ).created_id
+    assert strategy is not None
+    live, retired = (
+        org.do(
+            m.AddStrategicChoice(strategy_id=strategy, kind="how_to_win", statement=s)
+        ).created_id
+        for s in ("Digital first", "Print leaflets")
+    )
+    objective = org.objective()
+    for choice in (live, retired):
+        org.do(
+            m.LinkObjectiveToChoice(objective_id=objective, strategy_id=strategy, choice_id=choice)
+        )  # type: ignore[arg-type]
+    org.do(m.RetireStrategicChoice(strategy_id=strategy, choice_id=retired, reason="no print"))  # type: ignore[arg-type]
+    q4 = next_cycle(org)
+    in_review(org)
+
+    org.do(m.CarryObjectiveForward(objective_id=objective, cycle_id=q4))
+
+    carried = org.bus.ledger.get(Objective, carried_objective_id(objective, q4))
+    assert carried.choice_links == {live: strategy}
+
+
+def test_a_carried_objective_aligns_under_its_parents_carried_version(org: Org) -> None:
+    parent = org.objective("Residents trust the council", team=org.function)
+    objective = org.objective()
+    org.do(m.AlignObjective(objective_id=objective, parent_kind="objective", parent_id=parent))
+    q4 = next_cycle(org)
+    in_review(org)
+    org.do(m.CarryObjectiveForward(objective_id=parent, cycle_id=q4))
+
+    org.do(m.CarryObjectiveForward(objective_id=objective, cycle_id=q4))
+
+    carried = org.bus.ledger.get(Objective, carried_objective_id(objective, q4))
+    assert carried.parents == {carried_objective_id(parent, q4): "objective"}
+
+
+def test_a_parent_not_carried_leaves_the_carried_objective_unaligned(org: Org) -> None:
+    parent = org.objective("Residents trust the council", team=org.function)
+    objective = org.objective()
+    org.do(m.AlignObjective(objective_id=objective, parent_kind="objective", parent_id=parent))
+    q4 = next_cycle(org)
+    in_review(org)
+
+    org.do(m.CarryObjectiveForward(objective_id=objective, cycle_id=q4))
+
+    assert org.bus.ledger.get(Objective, carried_objective_id(objective, q4)).parents == {}
