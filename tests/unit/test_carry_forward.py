@@ -3,11 +3,14 @@ linked both ways, from a cycle in review or closed (``CARRY_FORWARD_RULE``)."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 import pytest
+from eventsourcing.persistence import StoredEvent
 
 from commands import messages as m
 from commands.errors import Forbidden
@@ -17,6 +20,8 @@ from ledger.exceptions import AlreadyExists, InvalidTransition, RuleViolation
 from ledger.key_result import KeyResult
 from ledger.objective import Objective
 from ledger.priorities import Priorities
+from projections.records import decode
+from projections.reducers import reduce
 from tests.conftest import Org
 
 
@@ -373,3 +378,33 @@ def test_a_parent_not_carried_leaves_the_carried_objective_unaligned(org: Org) -
     org.do(m.CarryObjectiveForward(objective_id=objective, cycle_id=q4))
 
     assert org.bus.ledger.get(Objective, carried_objective_id(objective, q4)).parents == {}
+
+
+def as_written_before_carry_forward(ledger: Any, event: Any) -> StoredEvent:
+    """The event as version 1 stored it: no lineage fields, no class version."""
+    stored = ledger.mapper.to_stored_event(event)
+    state = json.loads(stored.state)
+    assert state.pop("class_version") == 2
+    for name in ("carried_from", "carried_from_cycle_id", "carry_forward"):
+        state.pop(name, None)
+    return StoredEvent(
+        stored.originator_id, stored.originator_version, stored.topic, json.dumps(state).encode()
+    )
+
+
+@pytest.mark.parametrize("kind", ["objective", "key_result"])
+def test_creation_events_stored_before_carry_forward_still_read(org: Org, kind: str) -> None:
+    objective = org.objective()
+    ident = objective if kind == "objective" else org.key_result(objective)
+    ledger = org.bus.ledger
+    old = as_written_before_carry_forward(ledger, ledger.history(ident)[0])
+
+    event = ledger.mapper.to_domain_event(old)
+    record = decode(1, str(ident), 1, old.topic, old.state)
+    doc = reduce(None, record)
+
+    assert (event.carried_from, event.carried_from_cycle_id) == (None, None)
+    assert doc is not None
+    assert (doc["carried_from"], doc["carried_to"]) == (None, [])
+    aggregate = event.mutate(None)
+    assert (aggregate.carried_from, aggregate.carried_to) == (None, {})
