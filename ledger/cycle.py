@@ -19,9 +19,8 @@ STATUSES = (PLANNING, ACTIVE, REVIEW, CLOSED)
 CLOSED_CYCLE_RULE = (
     "A closed cycle is read-only: every act on it is refused with cycle_closed except a "
     "check-in correction, which always gives a reason, and carrying its work forward into "
-    "a later cycle; to override a score, revise a "
-    "reflection or change anything else, an admin first reopens the cycle with a reason, "
-    "which returns it to review."
+    "a later cycle; to override a score, revise a reflection or change anything else, an "
+    "admin first reopens the cycle with a reason, which returns it to review."
 )
 """The one rule, as the README and the OpenAPI document state it too."""
 CARRY_FORWARD_RULE = (
@@ -30,8 +29,8 @@ CARRY_FORWARD_RULE = (
     "original, and records on the original where it went, changing nothing else."
 )
 """The one rule of carrying work forward, as the README and the OpenAPI document state
-it too. It is the one act besides a check-in correction that a closed cycle accepts:
-what the cycle scored, and how its objectives were reflected on, stay as they were."""
+it too: the exception ``CLOSED_CYCLE_RULE`` names besides a check-in correction. What
+the cycle scored, and how its objectives were reflected on, stay as they were."""
 
 
 class Cycle(LedgerAggregate):

@@ -527,7 +527,8 @@ class KeyResult(LedgerAggregate):
         """Record what the check-in should have said; the original stays visible.
 
         The correction is effective when the original was: it states what was true then.
-        It is the one act a closed cycle accepts (``CLOSED_CYCLE_RULE``).
+        A closed cycle accepts it, as it accepts carrying work forward
+        (``CLOSED_CYCLE_RULE``).
         """
         cycle.guard_change("correct a check-in", meta, correction=True)
         meta.require_reason("correcting a check-in")
