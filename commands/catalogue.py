@@ -157,7 +157,8 @@ PROTOCOL = [
     ErrorCode(
         "already_exists",
         409,
-        "A resource with that natural key (and so that id) already exists.",
+        "A resource with that natural key (and so that id) already exists, or the objective "
+        "or key result was already carried into that cycle (the message names the carried one).",
         "Use the existing one, or choose another key.",
         (WRITE, INTAKE),
     ),
@@ -244,6 +245,12 @@ RULES = [
         "The check-in was already corrected.",
         "Correct the latest correction instead.",
     ),
+    _rule(
+        "aim_met",
+        "The key result has met its aim (a metric at its target, a milestone reached, a "
+        "baseline measured), so there is nothing to carry forward.",
+        "Leave it out of `key_result_ids`, or define a new key result in the next cycle.",
+    ),
     _rule("band_not_allowed", "This kind of key result has no band.", FIX),
     _rule("band_order", "Band or KPI thresholds are in the wrong order.", FIX),
     _rule("band_required", "A band key result needs band_low and band_high.", FIX),
@@ -253,6 +260,12 @@ RULES = [
         "baseline_not_allowed", "A baseline key result learns its baseline by checking in.", FIX
     ),
     _rule("cadence", "The check-in cadence is 1 to 31 days.", FIX),
+    _rule(
+        "carry_target",
+        "Work is carried into a later cycle in planning or active, under an objective of "
+        "that cycle; the named cycle or objective is not one.",
+        "Name a later cycle that is in planning or active (open one first if needed).",
+    ),
     _rule("cause_required", "A missed or partly hit objective names at least one cause.", FIX),
     _rule("choice_retired", "The strategic choice is retired.", "Link to a live choice."),
     _rule("company_has_no_parent", "A company sits at the top of the tree.", FIX),
@@ -296,6 +309,12 @@ RULES = [
     _rule("not_aligned", "The objective is not aligned there.", SAME),
     _rule("not_allowed", "The value is not one of the allowed choices.", FIX),
     _rule("not_linked", "There is no such link to remove.", SAME),
+    _rule(
+        "objective_not_carried",
+        "A key result carried alone goes under its objective's carried objective in that "
+        "cycle, and its objective was not carried there.",
+        "Carry the objective first, or name an objective of that cycle in `objective_id`.",
+    ),
     _rule("on_ref_incomplete", "Name both on_kind and on_id, or neither.", FIX),
     _rule("out_of_range", "The number must be below 10^15 in size.", FIX),
     _rule("parent_dropped", "The parent is dropped.", "Align under a live parent."),

@@ -240,6 +240,30 @@ class ReflectOnObjective(Command):
     carry_forward: str = ""
 
 
+@dataclass(frozen=True, kw_only=True)
+class CarryObjectiveForward(Command):
+    """Carry an objective and its unfinished key results into a later cycle.
+
+    From a cycle in review or closed (``ledger.cycle.CARRY_FORWARD_RULE``)."""
+
+    objective_id: UUID
+    cycle_id: UUID
+    key_result_ids: tuple[UUID, ...] | None = None
+    """The key results that go with it; by default every live one that has not met its
+    aim and was not carried there already."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CarryKeyResultForward(Command):
+    """Carry a key result into a later cycle, under an objective of that cycle.
+
+    By default under the objective its own objective was carried to there."""
+
+    key_result_id: UUID
+    cycle_id: UUID
+    objective_id: UUID | None = None
+
+
 # -- key results ---------------------------------------------------------------------
 
 
@@ -550,7 +574,7 @@ CREATING: frozenset[type[Command]] = frozenset(
     {
         FormulateStrategy, AddStrategicChoice, FormTeam, OpenCycle, DraftObjective,
         DefineKeyResult, CheckIn, CorrectCheckIn, ProposeInitiative, DeclareDependency,
-        DefineKpi, RecordDecision,
+        DefineKpi, RecordDecision, CarryObjectiveForward, CarryKeyResultForward,
     }
 )  # fmt: skip
 """The commands that create something: HTTP answers them 201 Created, and so do

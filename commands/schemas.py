@@ -285,6 +285,36 @@ class ReflectOnObjectiveSchema(CommandSchema):
             )
 
 
+class CarryObjectiveForwardSchema(CommandSchema):
+    cycle_id = fields.UUID(required=True, metadata={"description": "the later cycle"})
+    key_result_ids = fields.List(
+        fields.UUID(),
+        validate=Length(max=50),
+        allow_none=True,
+        metadata={
+            "description": "the key results that go with it (default: every live one that "
+            "has not met its aim and was not carried there already; [] for none)"
+        },
+    )
+
+    @validates_schema
+    def each_key_result_once(self, data: dict[str, Any], **_: Any) -> None:
+        ids = data.get("key_result_ids") or []
+        if len(set(ids)) != len(ids):
+            raise ValidationError("names a key result twice", field_name="key_result_ids")
+
+
+class CarryKeyResultForwardSchema(CommandSchema):
+    cycle_id = fields.UUID(required=True, metadata={"description": "the later cycle"})
+    objective_id = fields.UUID(
+        allow_none=True,
+        metadata={
+            "description": "the objective of that cycle it goes under (default: the one "
+            "its own objective was carried to there)"
+        },
+    )
+
+
 # -- key results ---------------------------------------------------------------------
 
 
@@ -547,6 +577,8 @@ SCHEMAS: dict[type[m.Command], type[CommandSchema]] = {
     m.UnalignObjective: PlainActSchema,
     m.DropObjective: PlainActSchema,
     m.ReflectOnObjective: ReflectOnObjectiveSchema,
+    m.CarryObjectiveForward: CarryObjectiveForwardSchema,
+    m.CarryKeyResultForward: CarryKeyResultForwardSchema,
     m.DefineKeyResult: DefineKeyResultSchema,
     m.RewordKeyResult: RewordKeyResultSchema,
     m.ChangeKeyResultOwner: ChangeOwnerSchema,

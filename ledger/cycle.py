@@ -18,11 +18,19 @@ PLANNING, ACTIVE, REVIEW, CLOSED = "planning", "active", "review", "closed"
 STATUSES = (PLANNING, ACTIVE, REVIEW, CLOSED)
 CLOSED_CYCLE_RULE = (
     "A closed cycle is read-only: every act on it is refused with cycle_closed except a "
-    "check-in correction, which always gives a reason; to override a score, revise a "
-    "reflection or change anything else, an admin first reopens the cycle with a reason, "
-    "which returns it to review."
+    "check-in correction, which always gives a reason, and carrying its work forward into "
+    "a later cycle; to override a score, revise a reflection or change anything else, an "
+    "admin first reopens the cycle with a reason, which returns it to review."
 )
 """The one rule, as the README and the OpenAPI document state it too."""
+CARRY_FORWARD_RULE = (
+    "An objective or key result is carried forward from a cycle in review or closed into "
+    "a later cycle in planning or active: that makes a new one there, linked to the "
+    "original, and records on the original where it went, changing nothing else."
+)
+"""The one rule of carrying work forward, as the README and the OpenAPI document state
+it too: the exception ``CLOSED_CYCLE_RULE`` names besides a check-in correction. What
+the cycle scored, and how its objectives were reflected on, stay as they were."""
 
 
 class Cycle(LedgerAggregate):
@@ -125,6 +133,24 @@ class Cycle(LedgerAggregate):
         if not correction:
             raise CycleClosed(act)
         meta.require_reason(f"{act} in a closed cycle")
+
+    def guard_carry_into(self, target: Cycle) -> None:
+        """Work is carried out of this cycle into ``target`` (``CARRY_FORWARD_RULE``)."""
+        require_status("cycle", self.status, (REVIEW, CLOSED), "carry work forward")
+        if target.status not in (PLANNING, ACTIVE):
+            raise RuleViolation(
+                "carry_target",
+                f"work is carried into a cycle in planning or active; {target.key} is "
+                f"{target.status}",
+                field="cycle_id",
+            )
+        if target.starts_on <= self.starts_on:
+            raise RuleViolation(
+                "carry_target",
+                f"work is carried into a later cycle; {target.key} does not start after "
+                f"{self.key}",
+                field="cycle_id",
+            )
 
     def guard_status(self, act: str, allowed: tuple[str, ...]) -> None:
         require_status("cycle", self.status, allowed, act)

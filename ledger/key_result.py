@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from ledger.base import (
@@ -20,8 +20,9 @@ from ledger.base import (
     require_text,
 )
 from ledger.cycle import ACTIVE, REVIEW
-from ledger.exceptions import NotFound, RuleViolation
+from ledger.exceptions import AlreadyExists, NotFound, RuleViolation
 from ledger.meta import Meta
+from ledger.objective import CarriedFrom
 
 if TYPE_CHECKING:
     from ledger.cycle import Cycle
@@ -149,6 +150,8 @@ def is_easing(kind: str, old: Target, new: Target) -> bool:
 
 class KeyResult(LedgerAggregate):
     class Defined(LedgerAggregate.Created):
+        class_version = 2
+
         objective_id: UUID
         team_id: UUID
         cycle_id: UUID
@@ -163,6 +166,13 @@ class KeyResult(LedgerAggregate):
         classification: str
         weight: Decimal
         owner: str
+        carried_from: UUID | None
+        """The key result this one carries forward (None when defined afresh)."""
+        carried_from_cycle_id: UUID | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.update(carried_from=None, carried_from_cycle_id=None)
 
         def apply(self, kr: KeyResult) -> None:
             kr.objective_id = self.objective_id
@@ -180,6 +190,12 @@ class KeyResult(LedgerAggregate):
             kr.status = LIVE
             kr.check_ins = {}
             kr.override = None
+            kr.carried_from = (
+                None
+                if self.carried_from is None or self.carried_from_cycle_id is None
+                else CarriedFrom(self.carried_from, self.carried_from_cycle_id)
+            )
+            kr.carried_to = {}
 
     class Reworded(LedgerAggregate.Event):
         statement: str
@@ -275,6 +291,16 @@ class KeyResult(LedgerAggregate):
         def apply(self, kr: KeyResult) -> None:
             kr.status = DROPPED
 
+    class CarriedForward(LedgerAggregate.Event):
+        """Carried into a later cycle as a new key result (the original stays as it was)."""
+
+        key_result_id: UUID
+        objective_id: UUID
+        cycle_id: UUID
+
+        def apply(self, kr: KeyResult) -> None:
+            kr.carried_to[self.cycle_id] = self.key_result_id
+
     if TYPE_CHECKING:
         objective_id: UUID
         team_id: UUID
@@ -289,6 +315,9 @@ class KeyResult(LedgerAggregate):
         status: str
         check_ins: dict[UUID, CheckIn]
         override: ScoreOverride | None
+        carried_from: CarriedFrom | None
+        carried_to: dict[UUID, UUID]
+        """cycle id → the key result this one was carried to there"""
 
     @staticmethod
     def id_for(team_id: UUID, cycle_id: UUID, key: str) -> UUID:
@@ -338,6 +367,8 @@ class KeyResult(LedgerAggregate):
             classification=require_choice(classification, CLASSIFICATIONS, "classification"),
             weight=require_positive(weight, "weight"),
             owner=require_text(owner, "owner", max_length=200),
+            carried_from=None,
+            carried_from_cycle_id=None,
         )
 
     # -- reading ---------------------------------------------------------------------
@@ -502,7 +533,8 @@ class KeyResult(LedgerAggregate):
         """Record what the check-in should have said; the original stays visible.
 
         The correction is effective when the original was: it states what was true then.
-        It is the one act a closed cycle accepts (``CLOSED_CYCLE_RULE``).
+        A closed cycle accepts it, as it accepts carrying work forward
+        (``CLOSED_CYCLE_RULE``).
         """
         cycle.guard_change("correct a check-in", meta, correction=True)
         meta.require_reason("correcting a check-in")
@@ -550,3 +582,91 @@ class KeyResult(LedgerAggregate):
         self._require_live("drop the key result")
         meta.require_reason("dropping a key result")
         self._record(self.Dropped, meta)
+
+    def carry_forward(
+        self,
+        *,
+        key_result_id: UUID,
+        objective: Objective,
+        source: Cycle,
+        target: Cycle,
+        meta: Meta,
+        field: str = "key_result_id",
+    ) -> KeyResult:
+        """Carry the key result into a later cycle, under ``objective`` there: a new key
+        result from where this one got to (``carried_aim``), and an event here naming
+        it. Allowed in review and in a closed cycle (``CARRY_FORWARD_RULE``)."""
+        source.guard_carry_into(target)
+        self._require_live("carry the key result forward")
+        if target.id in self.carried_to:
+            raise AlreadyExists("carried key result", self.carried_to[target.id])
+        if objective.cycle_id != target.id:
+            raise RuleViolation(
+                "carry_target",
+                "the objective a carried key result goes under is not in that cycle",
+                field="objective_id",
+            )
+        require_status("objective", objective.status, ("live",), "carry a key result under it")
+        aim = carried_aim(self, target.ends_on, field)
+        carried = KeyResult._begin(
+            KeyResult.Defined,
+            key_result_id,
+            meta,
+            objective_id=objective.id,
+            team_id=objective.team_id,
+            cycle_id=target.id,
+            statement=self.statement,
+            kind=self.kind,
+            baseline=aim.baseline,
+            target=aim.target,
+            band_low=aim.band_low,
+            band_high=aim.band_high,
+            unit=self.unit,
+            deadline=aim.deadline,
+            classification=self.classification,
+            weight=self.weight,
+            owner=self.owner,
+            carried_from=self.id,
+            carried_from_cycle_id=self.cycle_id,
+        )
+        self._record(
+            self.CarriedForward,
+            meta,
+            key_result_id=carried.id,
+            objective_id=objective.id,
+            cycle_id=target.id,
+        )
+        return carried
+
+
+def aim_met(kr: KeyResult) -> bool:
+    """Whether the latest value meets the aim: a metric at or past its target, a
+    milestone reached, a baseline measured (a band is kept, never met)."""
+    aim, latest = kr.aim, kr.latest_check_in()
+    if latest is None:
+        return False
+    if kr.kind == INCREASE:
+        return aim.target is not None and latest.value >= aim.target
+    if kr.kind == DECREASE:
+        return aim.target is not None and latest.value <= aim.target
+    if kr.kind == MILESTONE:
+        return latest.value == 1
+    return kr.kind == BASELINE
+
+
+def carried_aim(kr: KeyResult, ends_on: date, field: str = "key_result_id") -> Target:
+    """What a carried key result aims at: the same target or band, from where the work
+    got to (a metric's latest value becomes its baseline), by the end of the next cycle
+    if it had a deadline. One that has met its aim is not carried (``aim_met``)."""
+    if aim_met(kr):
+        raise RuleViolation(
+            "aim_met",
+            f"key result {kr.id} has met its aim; define a new key result instead",
+            field=field,
+        )
+    aim, latest = kr.aim, kr.latest_check_in()
+    baseline = aim.baseline
+    if latest is not None and kr.kind in (INCREASE, DECREASE):
+        baseline = latest.value
+    deadline = ends_on if aim.deadline is not None else None
+    return Target(baseline, aim.target, aim.band_low, aim.band_high, deadline)

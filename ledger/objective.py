@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from ledger.base import (
@@ -17,7 +17,7 @@ from ledger.base import (
     unique,
 )
 from ledger.cycle import REVIEW
-from ledger.exceptions import RuleViolation
+from ledger.exceptions import AlreadyExists, RuleViolation
 from ledger.meta import Meta
 
 if TYPE_CHECKING:
@@ -50,14 +50,35 @@ class Reflection:
     carry_forward: str
 
 
+@dataclass(frozen=True)
+class CarriedFrom:
+    """Where a carried objective or key result came from: the original, its cycle and,
+    for an objective, what its reflection said carries forward."""
+
+    id: UUID
+    cycle_id: UUID
+    carry_forward: str = ""
+
+
 class Objective(LedgerAggregate):
     class Drafted(LedgerAggregate.Created):
+        class_version = 2
+
         team_id: UUID
         cycle_id: UUID
         statement: str
         description: str
         owner: str
         commitment: str
+        carried_from: UUID | None
+        """The objective this one carries forward (None when drafted afresh)."""
+        carried_from_cycle_id: UUID | None
+        carry_forward: str
+        """What the original's reflection said carries forward, as it said it then."""
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.update(carried_from=None, carried_from_cycle_id=None, carry_forward="")
 
         def apply(self, objective: Objective) -> None:
             objective.team_id = self.team_id
@@ -71,6 +92,12 @@ class Objective(LedgerAggregate):
             objective.parents = {}
             objective.reflection = None
             objective.key_result_ids = []
+            objective.carried_from = (
+                None
+                if self.carried_from is None or self.carried_from_cycle_id is None
+                else CarriedFrom(self.carried_from, self.carried_from_cycle_id, self.carry_forward)
+            )
+            objective.carried_to = {}
 
     class KeyResultAdded(LedgerAggregate.Event):
         """Recorded with the key result's definition, so the objective knows its key
@@ -138,6 +165,15 @@ class Objective(LedgerAggregate):
                 self.outcome, self.achieved, self.why, tuple(self.causes), self.carry_forward
             )
 
+    class CarriedForward(LedgerAggregate.Event):
+        """Carried into a later cycle as a new objective (the original stays as it was)."""
+
+        objective_id: UUID
+        cycle_id: UUID
+
+        def apply(self, objective: Objective) -> None:
+            objective.carried_to[self.cycle_id] = self.objective_id
+
     if TYPE_CHECKING:
         team_id: UUID
         cycle_id: UUID
@@ -152,6 +188,9 @@ class Objective(LedgerAggregate):
         """parent objective or key result id → its kind"""
         reflection: Reflection | None
         key_result_ids: list[UUID]
+        carried_from: CarriedFrom | None
+        carried_to: dict[UUID, UUID]
+        """cycle id → the objective this one was carried to there"""
 
     @staticmethod
     def id_for(team_id: UUID, cycle_id: UUID, key: str) -> UUID:
@@ -182,6 +221,9 @@ class Objective(LedgerAggregate):
             description=optional_text(description, "description"),
             owner=require_text(owner, "owner", max_length=200),
             commitment=require_choice(commitment, COMMITMENTS, "commitment"),
+            carried_from=None,
+            carried_from_cycle_id=None,
+            carry_forward="",
         )
 
     @property
@@ -331,3 +373,30 @@ class Objective(LedgerAggregate):
             causes=list(causes),
             carry_forward=optional_text(carry_forward, "carry_forward"),
         )
+
+    def carry_forward(
+        self, *, objective_id: UUID, source: Cycle, target: Cycle, meta: Meta
+    ) -> Objective:
+        """Carry the objective into a later cycle: a new objective there, drafted with a
+        link back here and the reflection's "what carries forward", and an event here
+        naming it. Allowed in review and in a closed cycle (``CARRY_FORWARD_RULE``)."""
+        source.guard_carry_into(target)
+        require_status("objective", self.status, (LIVE, CLOSED), "carry the objective forward")
+        if target.id in self.carried_to:
+            raise AlreadyExists("carried objective", self.carried_to[target.id])
+        carried = Objective._begin(
+            Objective.Drafted,
+            objective_id,
+            meta,
+            team_id=self.team_id,
+            cycle_id=target.id,
+            statement=self.statement,
+            description=self.description,
+            owner=self.owner,
+            commitment=self.commitment,
+            carried_from=self.id,
+            carried_from_cycle_id=self.cycle_id,
+            carry_forward=self.reflection.carry_forward if self.reflection else "",
+        )
+        self._record(self.CarriedForward, meta, objective_id=carried.id, cycle_id=target.id)
+        return carried

@@ -28,6 +28,7 @@ import click
 
 from commands import messages as m
 from commands.bus import CommandBus, Outcome
+from commands.handlers.carry import carried_key_result_id
 from commands.principals import ADMIN, EDITOR, Principal
 from ledger.application import Ledger
 from ledger.cycle import Cycle
@@ -1270,7 +1271,9 @@ def review_and_close(run: Run) -> None:
 
 
 def start_next_cycle(run: Run) -> None:
-    """Q4 opens with what the contact centre carries forward, and starts."""
+    """Q4 opens with what the contact centre carries forward, and starts: its first-contact
+    objective, with the resolution rate (from where Q3 left it) and the answer-time band;
+    escalations stay behind, close enough to their target."""
     run.clock.at(at(date(2026, 10, 5), 17))
     command = m.OpenCycle(
         key=NEXT_CYCLE_KEY, name="Q4 2026", starts_on=NEXT_START, ends_on=NEXT_END,
@@ -1278,36 +1281,19 @@ def start_next_cycle(run: Run) -> None:
     )  # fmt: skip
     cycle_id = run.create(NEXT_CYCLE_KEY, command, run.admin)
     editor = run.editor("contact-centre")
-    draft = m.DraftObjective(
-        team_id=Team.id_for("contact-centre"),
+    carry = m.CarryObjectiveForward(
+        objective_id=run.ids["cc-first-contact"],
         cycle_id=cycle_id,
-        statement="Keep answering residents quickly through the reminder season in order "
-        "to hold on to first-contact gains",
-        owner="Amira Khan",
-        commitment="committed",
-        description="Carried forward from Q3: reminder mailings doubled calls in August.",
+        key_result_ids=(run.ids["cc-fcr"], run.ids["cc-answer-time"]),
     )
-    objective_id = run.create("cc-reminder-season", draft, editor)
-    link = m.LinkObjectiveToChoice(
-        objective_id=objective_id,
-        strategy_id=run.strategy_id,
-        choice_id=run.choice("fix-first-time"),
+    run.create("cc-reminder-season", carry, editor)
+    for key, q3_key in (("cc-q4-fcr", "cc-fcr"), ("cc-q4-answer-time", "cc-answer-time")):
+        run.ids[key] = carried_key_result_id(run.ids[q3_key], cycle_id)
+    reword = m.RewordKeyResult(
+        key_result_id=run.ids["cc-q4-fcr"],
+        statement="Raise first-contact resolution from 74% to 75%",
     )
-    run.do(link, editor)
-    for key, define in (
-        ("cc-q4-fcr", m.DefineKeyResult(
-            objective_id=objective_id, statement="Raise first-contact resolution from 74% to 80%",
-            kind=INCREASE, owner="Leon Price", baseline=D(74), target=D(80), unit="%",
-            deadline=NEXT_END,
-        )),
-        ("cc-q4-answer-time", m.DefineKeyResult(
-            objective_id=objective_id,
-            statement="Keep average time to answer between 2 and 5 minutes", kind=BAND,
-            owner="Leon Price", band_low=D(2), band_high=D(5), unit="minutes",
-            deadline=NEXT_END,
-        )),
-    ):  # fmt: skip
-        run.create(key, define, editor)
+    run.do(reword, editor)
     run.do(m.StartCycle(cycle_id=cycle_id), run.admin)
 
 

@@ -12,8 +12,10 @@ from typing import Any
 
 from ledger.kpi import Bands
 from ledger.scoring import DEFAULT_POLICY, KeyResultScore, ScoringPolicy, weighted_mean
+from projections.lineage import lineage
 from projections.records import micros_of
 from projections.reducers import Doc
+from projections.sandbagging import sandbagging_advice
 from projections.snapshot import Snapshot
 from projections.vocabulary import EPOCH, decimal_text, time_text
 
@@ -139,6 +141,7 @@ def key_result_node(
         "stale": is_stale(snapshot, doc, latest, at),
         "advice": key_result_advice(doc),
         "initiatives": [initiative_node(i) for i in initiatives],
+        **lineage(doc, snapshot.cycle_keys),
     }
 
 
@@ -185,6 +188,7 @@ def objective_node(
             key_result_node(snapshot, k, at, cards[k["id"]], initiatives_by_kr.get(k["id"], []))
             for k in krs
         ],
+        **lineage(doc, snapshot.cycle_keys),
     }
 
 
@@ -202,9 +206,11 @@ def okr_tree(
     now: int,
     team: str | None = None,
     policy: ScoringPolicy = DEFAULT_POLICY,
+    sandbagging: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     """The cycle's OKR set as a tree: strategic choice → objective → key results →
-    initiatives, with a node for objectives linked to no choice."""
+    initiatives, with a node for objectives linked to no choice. ``sandbagging`` names
+    the teams on a streak of perfect scores (``projections.sandbagging``)."""
     at = reference_time(snapshot, now)
     ranked = ranks(snapshot)
     objectives = [o for o in snapshot.in_cycle("objective") if team in (None, o["team_id"])]
@@ -246,12 +252,15 @@ def okr_tree(
         "time": snapshot.mode,
         "team": team,
         "choices": choices,
-        "teams": team_summaries(snapshot, objectives, initiatives),
+        "teams": team_summaries(snapshot, objectives, initiatives, sandbagging or {}),
     }
 
 
 def team_summaries(
-    snapshot: Snapshot, objectives: list[Doc], initiatives: list[Doc]
+    snapshot: Snapshot,
+    objectives: list[Doc],
+    initiatives: list[Doc],
+    sandbagging: dict[str, list[str]],
 ) -> list[dict[str, Any]]:
     by_team: dict[str, list[Doc]] = defaultdict(list)
     for objective in objectives:
@@ -269,6 +278,8 @@ def team_summaries(
                     "per team per cycle keeps focus",
                 )
             )
+        if team_id in sandbagging:
+            found.append(sandbagging_advice(sandbagging[team_id]))
         loose = [
             i["id"] for i in initiatives if i["team_id"] == team_id and not i["key_result_ids"]
         ]

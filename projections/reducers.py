@@ -100,10 +100,26 @@ on("Cycle.Closed")(set_status("closed"))
 # -- objectives ------------------------------------------------------------------------
 
 
+def lineage(doc: Doc, r: Record) -> None:
+    """Where a carried objective or key result came from (events written before
+    carry-forward existed name nothing), and where it went: none yet."""
+    doc.setdefault("carried_from", None)
+    doc.setdefault("carried_from_cycle_id", None)
+    doc["carried_to"] = []
+
+
 @on("Objective.Drafted")
 def _drafted(doc: Doc, r: Record) -> None:
     create(doc, r)
     doc.update(status="live", choices={}, parents={}, key_result_ids=[], reflection=None)
+    doc.setdefault("carry_forward", "")
+    lineage(doc, r)
+
+
+@on("Objective.CarriedForward", "KeyResult.CarriedForward")
+def _carried_forward(doc: Doc, r: Record) -> None:
+    new_id = r.data["key_result_id" if r.aggregate_type == "KeyResult" else "objective_id"]
+    doc["carried_to"].append({"id": new_id, "cycle_id": r.data["cycle_id"]})
 
 
 on("Objective.Reworded")(copy_fields("statement", "description"))
@@ -162,6 +178,7 @@ def _reflected(doc: Doc, r: Record) -> None:
 def _defined(doc: Doc, r: Record) -> None:
     create(doc, r)
     doc.update(status="live", override=None)
+    lineage(doc, r)
 
 
 on("KeyResult.Reworded")(copy_fields("statement"))

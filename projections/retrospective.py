@@ -22,6 +22,7 @@ from ledger.objective import MISS_CAUSES
 from ledger.scoring import DEFAULT_POLICY, KeyResultScore, ScoringPolicy, weighted_mean
 from projections.cells import spreadsheet_cell
 from projections.diff import record_of
+from projections.lineage import lineage
 from projections.okrs import (
     DAY,
     band_of,
@@ -183,6 +184,7 @@ def _key_result_entry(context: _Context, doc: Doc) -> dict[str, Any]:
         "series": [_point(row) for row in rows],
         "target_changes": [target_change(r) for r in context.retargets.get(doc["id"], [])],
         "chart": None,
+        **lineage(doc, snapshot.cycle_keys),
     }
 
 
@@ -300,6 +302,7 @@ def _objective_entry(context: _Context, doc: Doc) -> dict[str, Any]:
         "why": reflection.get("why"),
         "causes": list(reflection.get("causes", [])),
         "carry_forward": reflection.get("carry_forward"),
+        **lineage(doc, context.snapshot.cycle_keys),
     }
 
 

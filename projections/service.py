@@ -18,7 +18,8 @@ from projections.diff import diff
 from projections.follower import Follower
 from projections.history import priority_history
 from projections.okrs import alignment_graph, cycle_json, kpi_board, okr_tree
-from projections.retrospective import retrospective
+from projections.retrospective import retrospective, team_ref
+from projections.sandbagging import SANDBAGGING_CYCLES, sandbagging_advice, sandbagging_streaks
 from projections.snapshot import Snapshot, load_snapshot
 from projections.state import RECORDED, StateView
 from projections.store import Cursor, ReadStore
@@ -145,13 +146,34 @@ class ReadModels:
         as_of: int | None = None,
         mode: str = RECORDED,
         policy: ScoringPolicy = DEFAULT_POLICY,
+        sandbagging_cycles: int = SANDBAGGING_CYCLES,
     ) -> Any:
         with self.reading() as cursor:
             snapshot = self.snapshot(cursor, cycle, as_of=as_of, mode=mode, team=team)
-        if snapshot is None:
-            return None
+            if snapshot is None:
+                return None
+            streaks = self.streaks(cursor, snapshot, sandbagging_cycles, policy, team=team)
         team_id = resolve(team, Team) if team else None
-        return okr_tree(snapshot, now=now, team=team_id, policy=policy)
+        return okr_tree(snapshot, now=now, team=team_id, policy=policy, sandbagging=streaks)
+
+    def streaks(
+        self,
+        cursor: Cursor,
+        snapshot: Snapshot,
+        n: int,
+        policy: ScoringPolicy,
+        *,
+        team: str | None = None,
+    ) -> dict[str, list[str]]:
+        """The teams on a streak of perfect scores up to the snapshot's cycle (seen at
+        the snapshot's instant), with the cycles of the streak."""
+
+        def load(cycle_id: str) -> Snapshot | None:
+            return self.snapshot(
+                cursor, cycle_id, as_of=snapshot.as_of, mode=snapshot.mode, team=team
+            )
+
+        return sandbagging_streaks(snapshot, snapshot.cycles.values(), load, n=n, policy=policy)
 
     def teams(self) -> list[dict[str, Any]]:
         """Every team of the organisation tree (company, functions, teams), by name."""
@@ -229,7 +251,12 @@ class ReadModels:
         return diff(first, rows, decisions)
 
     def retrospective(
-        self, cycle: str, *, now: int, policy: ScoringPolicy = DEFAULT_POLICY
+        self,
+        cycle: str,
+        *,
+        now: int,
+        policy: ScoringPolicy = DEFAULT_POLICY,
+        sandbagging_cycles: int = SANDBAGGING_CYCLES,
     ) -> Any:
         cycle_id = resolve(cycle, Cycle)
         with self.reading() as cursor:
@@ -240,7 +267,13 @@ class ReadModels:
                 f"SELECT * FROM {self.audit.t('events')} WHERE cycle_id = %s ORDER BY position",
                 (cycle_id,),
             ).fetchall()
-        return retrospective(snapshot, rows, policy=policy, now=now)
+            streaks = self.streaks(cursor, snapshot, sandbagging_cycles, policy)
+        report = retrospective(snapshot, rows, policy=policy, now=now)
+        report["advice"] = [
+            {"team": team_ref(snapshot, team_id), **sandbagging_advice(keys)}
+            for team_id, keys in streaks.items()
+        ]
+        return report
 
     def chart(self, cycle: str, key_result: str) -> str | None:
         with self.reading() as cursor:

@@ -31,6 +31,13 @@ class Snapshot:
     check_ins: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     as_of: int | None = None
     mode: str = RECORDED
+    cycles: dict[str, Doc] = field(default_factory=dict)
+    """Every cycle as it is now, by id (to name the cycles carried work came from and
+    went to, and to look back over earlier cycles)."""
+
+    @property
+    def cycle_keys(self) -> dict[str, str]:
+        return {ident: doc["key"] for ident, doc in self.cycles.items()}
 
     def of_type(self, kind: str) -> list[Doc]:
         return [d for d in self.docs.values() if d["type"] == kind]
@@ -87,4 +94,5 @@ def load_snapshot(
         row.pop("superseded_at", None)
         if team is None or row["kr_id"] in docs:
             check_ins[row["kr_id"]].append(row)
-    return Snapshot(cycle, docs, dict(check_ins), as_of, mode)
+    cycles = {d["id"]: d for d in view.docs_of_kind(cursor, "cycle")}
+    return Snapshot(cycle, docs, dict(check_ins), as_of, mode, cycles)

@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import copy
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multiple, rule
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    multiple,
+    rule,
+)
 
 from commands import messages as m
 from ledger.application import Ledger
@@ -41,6 +48,7 @@ class LedgerMachine(RuleBasedStateMachine):
     objectives = Bundle("objectives")
     key_results = Bundle("key_results")
     check_ins = Bundle("check_ins")
+    carried_objectives = Bundle("carried_objectives")
 
     def __init__(self) -> None:
         super().__init__()
@@ -60,6 +68,11 @@ class LedgerMachine(RuleBasedStateMachine):
 
         self.ledger.save = recording_save  # type: ignore[method-assign]
         self.org = build_org(self.services.bus)
+        self.next_cycle = self.org.do(
+            m.OpenCycle(
+                key="2026-Q4", name="Q4", starts_on=date(2026, 10, 1), ends_on=date(2026, 12, 31)
+            )
+        ).created_id
 
     def do(self, command: m.Command) -> Any:
         before = raw_log(self.ledger)
@@ -196,6 +209,40 @@ class LedgerMachine(RuleBasedStateMachine):
                 causes=("execution",) if outcome != "hit" else (),
             )
         )
+
+    @initialize(review=st.booleans())
+    def start_some_runs_in_review(self, review: bool) -> None:
+        """Half the runs begin with the cycle in review, where work can be carried forward
+        from the start (the others reach review, or not, by ``move_cycle``)."""
+        if review:
+            self.do(m.BeginCycleReview(cycle_id=self.org.cycle))
+
+    @rule(
+        targets=(objectives, carried_objectives),
+        objective=objectives,
+        alone=st.booleans(),
+        cycle=st.sampled_from(["next", "same"]),
+    )
+    def carry_objective(self, objective: UUID, alone: bool, cycle: str) -> Any:
+        outcome = self.do(
+            m.CarryObjectiveForward(
+                objective_id=objective,
+                cycle_id=self.next_cycle if cycle == "next" else self.org.cycle,
+                key_result_ids=() if alone else None,
+            )
+        )
+        return outcome.created_id if outcome else multiple()
+
+    @rule(target=key_results, kr=key_results)
+    def carry_key_result(self, kr: UUID) -> Any:
+        return self.carry_key_result_under(kr, None)
+
+    @rule(target=key_results, kr=key_results, under=carried_objectives)
+    def carry_key_result_under(self, kr: UUID, under: UUID | None) -> Any:
+        outcome = self.do(
+            m.CarryKeyResultForward(key_result_id=kr, cycle_id=self.next_cycle, objective_id=under)
+        )
+        return outcome.created_id if outcome else multiple()
 
     @rule(step=st.sampled_from(["review", "close", "reopen", "reopen"]), reason=reasons)
     def move_cycle(self, step: str, reason: str | None) -> None:

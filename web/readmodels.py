@@ -23,6 +23,7 @@ from projections.audit import audit_row
 from projections.cells import spreadsheet_cell
 from projections.records import micros_of
 from projections.retrospective import policy_from, retrospective_csv
+from projections.sandbagging import SANDBAGGING_CYCLES
 from projections.service import PositionBeyondLog, ReadModels, ViewBehind
 from projections.state import EFFECTIVE, RECORDED
 from projections.vocabulary import time_text
@@ -66,6 +67,18 @@ class FreshnessSchema(StorableTextSchema):
     )
 
 
+def SandbaggingCycles() -> fields.Integer:
+    return fields.Integer(
+        validate=Range(min=2, max=12),
+        load_default=SANDBAGGING_CYCLES,
+        metadata={
+            "description": "sandbagging advice: how many scored cycles in a row of 1.0 on "
+            f"every key result, committed and aspirational, flag a team ({SANDBAGGING_CYCLES} "
+            "by default)"
+        },
+    )
+
+
 class OkrQuerySchema(FreshnessSchema):
     team = Key(metadata={"description": "a team id or key"})
     as_of = Instant(metadata={"description": "the OKR set at this instant"})
@@ -77,6 +90,7 @@ class OkrQuerySchema(FreshnessSchema):
             "effective: as it was true then, corrections applied"
         },
     )
+    sandbagging_cycles = SandbaggingCycles()
 
 
 class DiffQuerySchema(FreshnessSchema):
@@ -211,6 +225,7 @@ def okrs(models: ReadModels, query: dict[str, Any], cycle: str) -> Any:
         team=query.get("team"),
         as_of=to_micros(query.get("as_of")),
         mode=query["time"],
+        sandbagging_cycles=query["sandbagging_cycles"],
     )
 
 
@@ -271,6 +286,7 @@ class RetrospectiveQuerySchema(FreshnessSchema):
     par_experimental = fields.String(metadata={"description": "likewise for experimental"})
     use_overrides = fields.String(metadata={"description": "re-score: true or false"})
     milestone_grace_days = fields.String(metadata={"description": "re-score: 0 to 60"})
+    sandbagging_cycles = SandbaggingCycles()
 
 
 @route(
@@ -288,13 +304,16 @@ def cycle_retrospective(models: ReadModels, query: dict[str, Any], cycle: str) -
 
     Every scoring rule and parameter, with its default and range, is described in
     docs/scoring.md of the source."""
-    params = {k: str(v) for k, v in query.items() if k not in ("format", "min_position")}
+    not_policy = ("format", "min_position", "sandbagging_cycles")
+    params = {k: str(v) for k, v in query.items() if k not in not_policy}
     try:
         policy = policy_from(params)
     except ValueError as error:
         name = str(error).partition(":")[0]
         return error_response(422, "validation_failed", str(error), {name: [str(error)]})
-    report = models.retrospective(cycle, now=now_micros(), policy=policy)
+    report = models.retrospective(
+        cycle, now=now_micros(), policy=policy, sandbagging_cycles=query["sandbagging_cycles"]
+    )
     if report is None:
         return None
     for kr in report["key_results"]:

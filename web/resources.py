@@ -91,6 +91,12 @@ OBJECTIVES = [
     Route("POST", "/<uuid:objective_id>/reflection", m.ReflectOnObjective),
     Route(
         "POST",
+        "/<uuid:objective_id>/carry-forward",
+        m.CarryObjectiveForward,
+        location="objectives",
+    ),
+    Route(
+        "POST",
         "/<uuid:objective_id>/key-results",
         m.DefineKeyResult,
         location="key-results",
@@ -110,6 +116,12 @@ KEY_RESULTS = [
     ),
     Route("POST", "/<uuid:key_result_id>/score-override", m.OverrideScore),
     Route("POST", "/<uuid:key_result_id>/drop", m.DropKeyResult),
+    Route(
+        "POST",
+        "/<uuid:key_result_id>/carry-forward",
+        m.CarryKeyResultForward,
+        location="key-results",
+    ),
 ]
 INITIATIVES = [
     Route(

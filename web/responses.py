@@ -6,6 +6,8 @@ what /openapi.json says of them, and the tests validate real responses against i
 
 from __future__ import annotations
 
+from typing import Any
+
 from ledger.cycle import STATUSES as CYCLE_STATUSES
 from ledger.initiative import HEALTH, MOSCOW
 from ledger.key_result import CLASSIFICATIONS, CONFIDENCES, KINDS
@@ -39,7 +41,7 @@ KPI_HEALTH = ("healthy", "warning", "unhealthy")
 ADVICE_RULES = (
     "task_shaped", "missing_baseline", "missing_target", "missing_unit", "missing_deadline",
     "too_few_key_results", "too_many_key_results", "unlinked", "numbers_in_objective",
-    "no_owner", "too_many_objectives",
+    "no_owner", "too_many_objectives", "sandbagging",
 )  # fmt: skip
 
 # -- cycles -----------------------------------------------------------------------------
@@ -65,6 +67,30 @@ class CycleListSchema(Response):
 class AdviceSchema(Response):
     rule = Text("the quality rule, e.g. task_shaped", enum=ADVICE_RULES)
     message = Text()
+
+
+class CarriedFromSchema(Response):
+    id = Id("the objective or key result this one carries forward")
+    cycle_id = Id()
+    cycle_key = Text(null=True)
+    carry_forward = Text(
+        "what the original objective's reflection said carries forward (null for a key result)",
+        null=True,
+    )
+
+
+class CarriedToSchema(Response):
+    id = Id("the objective or key result it was carried to")
+    cycle_id = Id()
+    cycle_key = Text(null=True)
+
+
+def CarriedFrom() -> Any:
+    return One(CarriedFromSchema, "the original, when this one was carried forward", null=True)
+
+
+def CarriedTo() -> Any:
+    return Many(CarriedToSchema, "where it was carried forward, one per later cycle")
 
 
 class ScoreSchema(Response):
@@ -127,6 +153,8 @@ class KeyResultNodeSchema(Response):
     stale = Flag("no check-in for two cadence periods")
     advice = Many(AdviceSchema)
     initiatives = Many(InitiativeNodeSchema)
+    carried_from = CarriedFrom()
+    carried_to = CarriedTo()
 
 
 class TeamRefSchema(Response):
@@ -154,6 +182,8 @@ class ObjectiveNodeSchema(Response):
     outcome = Text(null=True, enum=OUTCOMES)
     advice = Many(AdviceSchema)
     key_results = Many(KeyResultNodeSchema)
+    carried_from = CarriedFrom()
+    carried_to = CarriedTo()
 
 
 class ChoiceNodeSchema(Response):

@@ -11,6 +11,9 @@ from projections.retrospective import BAND_MODES, LANDING_BARS, STOPS
 from web.responses import (
     KEY_RESULT_STATUSES,
     OBJECTIVE_STATUSES,
+    AdviceSchema,
+    CarriedFrom,
+    CarriedTo,
     CycleSchema,
     ScoreSchema,
 )
@@ -111,6 +114,8 @@ class RetroKeyResultSchema(Response):
     series = Many(PointSchema)
     target_changes = Many(TargetChangeSchema)
     chart = Text("the path of its SVG chart")
+    carried_from = CarriedFrom()
+    carried_to = CarriedTo()
 
 
 class RetroObjectiveSchema(Response):
@@ -125,6 +130,8 @@ class RetroObjectiveSchema(Response):
     why = Text(null=True)
     causes = Texts()
     carry_forward = Text(null=True)
+    carried_from = CarriedFrom()
+    carried_to = CarriedTo()
 
 
 class CommitmentSchema(Response):
@@ -167,6 +174,10 @@ class RetroDecisionSchema(Response):
     recorded_at = Time(null=True)
 
 
+class TeamAdviceSchema(AdviceSchema):
+    team = One(TeamSchema)
+
+
 class RetrospectiveSchema(Response):
     cycle = One(CycleSchema)
     policy = One(PolicySchema)
@@ -185,3 +196,4 @@ class RetrospectiveSchema(Response):
         "how often each cause was named in reflections that missed: " + ", ".join(MISS_CAUSES),
         values=fields.Integer(),
     )
+    advice = Many(TeamAdviceSchema, "advice on teams, e.g. sandbagging (never a refusal)")

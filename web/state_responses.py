@@ -75,6 +75,14 @@ class ReflectionSchema(Response):
     carry_forward = Text()
 
 
+class CarriedFromStateSchema(Response):
+    id = Id("the original objective or key result")
+    cycle_id = Id("the original's cycle")
+    carry_forward = Text(
+        "what the original objective's reflection said carries forward (empty for a key result)"
+    )
+
+
 class ObjectiveStateSchema(Response):
     team_id = Id()
     cycle_id = Id()
@@ -87,6 +95,8 @@ class ObjectiveStateSchema(Response):
     parents = Object("parent kind (objective, key_result) by parent id", values=fields.String())
     reflection = One(ReflectionSchema, null=True)
     key_result_ids = Ids()
+    carried_from = One(CarriedFromStateSchema, null=True)
+    carried_to = Object("the objective carried to each later cycle, by cycle id", values=Id())
 
 
 class AimStateSchema(Response):
@@ -140,6 +150,8 @@ class KeyResultStateSchema(Response):
     check_ins = Many(CheckInStateSchema, "every check-in, corrected ones included")
     override = One(OverrideStateSchema, null=True)
     score = One(KeyResultScoreStateSchema)
+    carried_from = One(CarriedFromStateSchema, null=True)
+    carried_to = Object("the key result carried to each later cycle, by cycle id", values=Id())
 
 
 class InitiativeStateSchema(Response):

@@ -19,7 +19,7 @@ from commands import messages as m
 from commands import schemas as s
 from commands.catalogue import API as ANY_OPERATION
 from commands.catalogue import CREATE, UPDATE, WRITE
-from ledger.cycle import CLOSED_CYCLE_RULE
+from ledger.cycle import CARRY_FORWARD_RULE, CLOSED_CYCLE_RULE
 from ledger.exceptions import NotFound
 from web.auth import current_principal
 from web.errors import BadRequest, UnknownReference, document_errors
@@ -64,11 +64,14 @@ class WriteHeadersSchema(CreateHeadersSchema):
     )
 
 
+CARRY_FORWARD_ACTS = (m.CarryObjectiveForward, m.CarryKeyResultForward)
+"""the routes whose description states the carry-forward rule"""
+
 CREATE_HEADERS = CreateHeadersSchema()
 WRITE_HEADERS = WriteHeadersSchema()
 CLOSED_CYCLE_ACTS = (
     m.CloseCycle, m.ReopenCycle, m.CheckIn, m.CorrectCheckIn, m.OverrideScore,
-    m.ReflectOnObjective,
+    m.ReflectOnObjective, *CARRY_FORWARD_ACTS,
 )  # fmt: skip
 """the routes whose description states the closed-cycle rule"""
 
@@ -148,6 +151,8 @@ def _register(blp: Blueprint, route: Route, links: dict[str, Any] | None) -> Non
     view.__doc__ = (route.command.__doc__ or route.command.__name__).split("\n")[0]
     if route.command in CLOSED_CYCLE_ACTS:
         view.__doc__ += f"\n\n{CLOSED_CYCLE_RULE}"
+    if route.command in CARRY_FORWARD_ACTS:
+        view.__doc__ += f"\n\n{CARRY_FORWARD_RULE}"
     decorated: Any = view
     decorated = blp.response(status, OutcomeSchema)(decorated)
     family, kind = ("Update", UPDATE) if has_target else ("Create", CREATE)

@@ -4,6 +4,7 @@ Importing this package registers every handler with the bus.
 """
 
 from commands.handlers import (  # noqa: F401
+    carry,
     cycles,
     decisions,
     dependencies,

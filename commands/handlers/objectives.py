@@ -53,9 +53,15 @@ def draft_objective(cmd: DraftObjective, unit: Unit) -> None:
         meta=unit.meta,
     )
     unit.add(objective, created=True)
-    priorities = unit.find(Priorities, Priorities.id_for(team.id, cycle.id))
+    enter_priorities(unit, objective)
+
+
+def enter_priorities(unit: Unit, objective: Objective) -> None:
+    """Rank a new objective last among its team's in its cycle."""
+    team_id, cycle_id = objective.team_id, objective.cycle_id
+    priorities = unit.find(Priorities, Priorities.id_for(team_id, cycle_id))
     if priorities is None:
-        priorities = Priorities.establish(team_id=team.id, cycle_id=cycle.id, meta=unit.meta)
+        priorities = Priorities.establish(team_id=team_id, cycle_id=cycle_id, meta=unit.meta)
         unit.add(priorities)
     priorities.enter(objective.id, unit.meta)
 

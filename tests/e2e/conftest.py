@@ -150,6 +150,9 @@ class World:
     review_cycle: UUID
     review_objective: UUID
     review_key_result: UUID
+    carried_objective: UUID
+    """the other team's objective of the review cycle, carried forward into the planning
+    cycle with its key result"""
     closed_cycle: UUID
 
     @property
@@ -330,7 +333,21 @@ def build_world(services: Services, api: Api) -> World:
         )
     )
     review_key_result = org.key_result(review_objective)
+    unfinished = _created(
+        do(
+            m.DraftObjective(
+                team_id=org.other_team,
+                cycle_id=review_cycle,
+                statement="Book repairs online",
+                owner="ria",
+            )
+        )
+    )
+    org.key_result(unfinished, "Lift online bookings from 40 to 60")
     do(m.BeginCycleReview(cycle_id=review_cycle))
+    carried_objective = _created(
+        do(m.CarryObjectiveForward(objective_id=unfinished, cycle_id=planning_cycle))
+    )
     closed_cycle = _cycle(org, "2026-Q1", (m.StartCycle, m.BeginCycleReview, m.CloseCycle))
 
     return World(
@@ -359,6 +376,7 @@ def build_world(services: Services, api: Api) -> World:
         review_cycle=review_cycle,
         review_objective=review_objective,
         review_key_result=review_key_result,
+        carried_objective=carried_objective,
         closed_cycle=closed_cycle,
     )
 

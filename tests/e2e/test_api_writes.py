@@ -149,6 +149,15 @@ SCENARIOS: dict[str, Scenario] = {
             {"outcome": "hit", "achieved": "All forms online", "why": "Clear ownership"},
         )
     ),
+    "CarryObjectiveForward": Scenario(
+        lambda w: ({"objective_id": w.review_objective}, {"cycle_id": s(w.planning_cycle)})
+    ),
+    "CarryKeyResultForward": Scenario(
+        lambda w: (
+            {"key_result_id": w.review_key_result},
+            {"cycle_id": s(w.cycle), "objective_id": s(w.objective)},
+        )
+    ),
     "DefineKeyResult": Scenario(
         lambda w: (
             {"objective_id": w.objective},

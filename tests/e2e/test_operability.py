@@ -265,6 +265,8 @@ def test_the_document_describes_metrics_and_the_request_id_in_error_bodies(
         ("/api/v1/key-results/{key_result_id}/check-ins/{check_in_id}/corrections", "post"),
         ("/api/v1/key-results/{key_result_id}/score-override", "post"),
         ("/api/v1/objectives/{objective_id}/reflection", "post"),
+        ("/api/v1/objectives/{objective_id}/carry-forward", "post"),
+        ("/api/v1/key-results/{key_result_id}/carry-forward", "post"),
     ],
 )
 def test_the_acts_a_closed_cycle_concerns_state_its_rule(
