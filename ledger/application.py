@@ -1,4 +1,5 @@
-"""The ledger application: one append-only, hash-chained log of every OKR act."""
+"""The ledger application: one append-only log of every OKR act, each event a leaf of
+the transparency log's Merkle tree."""
 
 from __future__ import annotations
 
@@ -14,13 +15,14 @@ from eventsourcing.utils import Environment, EnvType
 
 from ledger.base import LedgerAggregate
 from ledger.cache import AggregateCache
-from ledger.chain import ChainedRecorder, Checkpoint, Verification, verify
 from ledger.exceptions import NotFound, VersionConflict
 from ledger.key_result import KeyResult
 from ledger.meta import DateAsISO, MetaAsDict
 from ledger.objective import Objective
 from ledger.persistence.url import environment_for
 from ledger.team import Team
+from ledger.tlog.audit import Kept, Verification, verify_log
+from ledger.tlog.store import LogStore
 
 A = TypeVar("A", bound=LedgerAggregate)
 
@@ -175,8 +177,9 @@ class Ledger(Application[UUID]):
     # -- the log ---------------------------------------------------------------------
 
     @property
-    def chained_recorder(self) -> ChainedRecorder:
-        return cast(ChainedRecorder, self.recorder)
+    def chained_recorder(self) -> LogStore:
+        """The recorder, with what the transparency log and the read side need of it."""
+        return cast(LogStore, self.recorder)
 
     def position_of(self, ident: UUID, version: int) -> int | None:
         """The log position of one stored event."""
@@ -198,12 +201,10 @@ class Ledger(Application[UUID]):
     def head_position(self) -> int:
         return self.recorder.max_notification_id() or 0
 
-    def verify(self, checkpoint: Checkpoint | None = None) -> Verification:
-        return verify(self.chained_recorder, checkpoint)
-
-    def checkpoint(self) -> Checkpoint | None:
-        head = self.chained_recorder.chain_head()
-        return Checkpoint(head.position, head.hash.hex()) if head else None
+    def verify(self, kept: Kept | None = None) -> Verification:
+        """Recompute every leaf, node and checkpoint root (signatures are checked by
+        ``services.transparency.verify``, which holds the key)."""
+        return verify_log(self.chained_recorder, kept=kept)
 
     def read(
         self, after: int = 0, limit: int = 1000, topics: Sequence[str] = ()
