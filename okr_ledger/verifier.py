@@ -140,9 +140,12 @@ def verify_consistency(
 
 def _b64(text: str, what: str) -> bytes:
     try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError, TypeError):
         raise VerificationError(f"the {what} is not valid base64") from None
+    if base64.b64encode(raw).decode() != text:  # one text per value: no stray padding bits
+        raise VerificationError(f"the {what} is not canonical base64")
+    return raw
 
 
 @dataclass(frozen=True)
@@ -159,7 +162,7 @@ def key_id(name: str, public_key: bytes) -> bytes:
 
 def parse_vkey(text: str) -> VerifierKey:
     """``<name>+<8 hex key id>+<base64(0x01 ‖ 32-byte Ed25519 key)>``."""
-    parts = text.strip().split("+")
+    parts = text.strip().split("+", 2)
     if len(parts) != 3:
         raise VerificationError("a verifier key reads <name>+<key id>+<base64 key>")
     name, hex_id, encoded = parts

@@ -38,9 +38,12 @@ class NoteError(LedgerError):
 
 def _b64decode(text: str, what: str) -> bytes:
     try:
-        return base64.b64decode(text.encode("ascii"), validate=True)
+        raw = base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError):
         raise NoteError(f"the {what} is not valid base64") from None
+    if base64.b64encode(raw).decode() != text:  # one text per value: no stray padding bits
+        raise NoteError(f"the {what} is not canonical base64")
+    return raw
 
 
 def check_key_name(name: str) -> str:
@@ -75,7 +78,7 @@ class VerifierKey:
 
     @classmethod
     def parse(cls, text: str) -> VerifierKey:
-        parts = text.strip().split("+")
+        parts = text.strip().split("+", 2)
         if len(parts) != 3:
             raise NoteError("a verifier key reads <name>+<key id>+<base64 key>", field="key")
         name, hex_id, encoded = parts
@@ -148,7 +151,7 @@ class Signer:
 
     @classmethod
     def from_key_text(cls, text: str) -> Signer:
-        parts = text.strip().split("+")
+        parts = text.strip().split("+", 4)
         if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
             raise NoteError("a private key reads PRIVATE+KEY+<name>+<key id>+<base64 seed>")
         _, _, name, hex_id, encoded = parts
