@@ -19,6 +19,7 @@ from web import board, errors, metrics, refs, request_id
 from web.auth import guard_api_request
 from web.health import blp as health_blueprint
 from web.json import OrjsonProvider
+from web.log import blp as log_blueprint
 from web.readmodels import blp as read_models_blueprint
 from web.resources import blueprints
 from web.state_responses import register_event_schemas
@@ -81,6 +82,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for blueprint in blueprints():
         api.register_blueprint(blueprint)
     api.register_blueprint(read_models_blueprint)
+    api.register_blueprint(log_blueprint)
     register_event_schemas(api.spec)
     board.register(app)
     return app

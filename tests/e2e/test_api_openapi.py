@@ -63,7 +63,8 @@ def test_every_route_under_the_api_appears_with_its_methods(
     spec: dict[str, Any], operations: list[tuple[str, str, str]]
 ) -> None:
     read_models = 9  # cycles, okrs, alignment, priorities, diff, retrospective, chart, KPIs, audit
-    assert len(operations) == len(ROUTES) + 2 * 10 + read_models  # state and history x 10
+    log = 6  # checkpoint, key, inclusion and consistency proofs, entries, receipts
+    assert len(operations) == len(ROUTES) + 2 * 10 + read_models + log  # state, history x 10
     missing = [(p, m) for p, m, _ in operations if m not in spec["paths"].get(p, {})]
     assert missing == []
 
@@ -145,6 +146,10 @@ def test_a_bearer_scheme_guards_the_api_but_not_the_health_checks(spec: dict[str
     assert spec["security"] == [{"bearer": []}]
     assert spec["paths"]["/healthz"]["get"]["security"] == []
     assert spec["paths"]["/readyz"]["get"]["security"] == []
+    for public in ("checkpoint", "key", "proofs/inclusion", "proofs/consistency"):
+        assert spec["paths"][f"/api/v1/log/{public}"]["get"]["security"] == []
+    for guarded in ("entries/{index}", "receipts/{correlation_id}"):
+        assert "security" not in spec["paths"][f"/api/v1/log/{guarded}"]["get"]
 
 
 NUMBERS_AS_TEXT = (
