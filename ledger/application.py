@@ -189,6 +189,24 @@ class Ledger(Application[UUID]):
         """Version → log position, for every stored event of one aggregate."""
         return self.chained_recorder.positions_of(ident)
 
+    def leaf_indexes(self, positions: Sequence[int]) -> tuple[int, ...]:
+        """The transparency log's leaf index of each stored event at these positions,
+        in log order (written in the same transaction as the events)."""
+        leaves = self.chained_recorder.leaves_of(list(positions))
+        return tuple(sorted(leaf.index for leaf in leaves.values()))
+
+    def positions_of_command(self, versions: dict[UUID, int], correlation_id: UUID) -> list[int]:
+        """The positions of the events one command wrote (its correlation id) among the
+        aggregates it touched, up to the versions it reached."""
+        found = []
+        for ident, version in versions.items():
+            positions = self.positions_of(ident)
+            for event in self.events.get(ident, lte=version, desc=True):
+                if event.meta.correlation_id != correlation_id:  # type: ignore[attr-defined]
+                    break
+                found.append(positions[event.originator_version])
+        return sorted(found)
+
     def version_at(self, ident: UUID, instant: datetime) -> int | None:
         """The version an aggregate had reached by ``instant`` (recorded time)."""
         version = None

@@ -12,7 +12,9 @@ from commands.auth import Authenticator
 from commands.bus import CommandBus
 from ledger.application import Ledger
 from ledger.meta import utc_now
+from ledger.tlog.service import TransparencyLog
 from okr_ledger.config import Settings
+from okr_ledger.keys import LogKey, load_key
 from projections.service import ReadModels
 
 
@@ -22,10 +24,27 @@ class Services:
     ledger: Ledger
     bus: CommandBus
     authenticator: Authenticator
+    clock: Callable[[], datetime] = utc_now
     _read_models: ReadModels | None = None
     newest_checkpoint: Callable[[], datetime | None] = lambda: None
     """When the newest signed checkpoint was made (None: none yet); ``/metrics`` shows
     its age as ``okr_ledger_checkpoint_age_seconds``."""
+    _transparency: TransparencyLog | None = None
+    log_key: LogKey | None = None
+
+    @property
+    def transparency(self) -> TransparencyLog:
+        """The transparency log: checkpoints, entries and proofs (its key is read, or on
+        the embedded default made, on first use)."""
+        if self._transparency is None:
+            self.log_key = load_key(self.settings)
+            self._transparency = TransparencyLog(
+                self.ledger.chained_recorder,
+                self.log_key.signer,
+                interval=self.settings.checkpoint_interval,
+                clock=self.clock,
+            )
+        return self._transparency
 
     @property
     def read_models(self) -> ReadModels:
@@ -50,4 +69,5 @@ def bootstrap(
         ledger=ledger,
         bus=CommandBus(ledger, clock=clock),
         authenticator=Authenticator(ledger),
+        clock=clock,
     )

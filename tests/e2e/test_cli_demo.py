@@ -41,7 +41,9 @@ def test_the_demo_loads_once_prints_the_cycle_and_verifies(tmp_path: Path) -> No
 
     code, output = run(url, "checkpoint")
     assert code == 0
-    assert output.splitlines()[-1].startswith("checkpoint: ")
+    lines = output.splitlines()
+    assert lines[:2] == ["okr-ledger.localhost/ledger", "395"]  # a C2SP checkpoint note
+    assert lines[-1].startswith("— okr-ledger.localhost/ledger ")
 
 
 def test_the_demo_holds_every_act_the_issue_asks_for(tmp_path: Path) -> None:
