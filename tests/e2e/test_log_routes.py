@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -350,3 +352,32 @@ def test_a_receipt_waits_for_a_checkpoint_that_covers_its_command(world: World) 
     assert response.headers["Retry-After"]
     world.services.transparency.checkpoint_now()
     assert world.api.get(path, "auditor").status_code == 200
+
+
+def test_the_auditors_twenty_lines_in_the_docs_check_a_served_receipt(
+    signed: Signed, tmp_path: Path
+) -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "transparency.md").read_text(encoding="utf-8")
+    section = doc.split("## Checking a receipt with twenty lines of Python", 1)[1]
+    script = section.split("```python\n", 1)[1].split("```", 1)[0]
+    assert len(script.strip().splitlines()) <= 25
+    (tmp_path / "check.py").write_text(script, encoding="utf-8")
+    (tmp_path / "log.vkey").write_text(signed.world.services.transparency.verifier_key())
+    correlation = correlation_of(signed, signed.world.decision)
+    receipt = signed.get(f"{LOG}/receipts/{correlation}", "auditor").get_json()
+
+    def check(document: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+        (tmp_path / "receipt.json").write_text(json.dumps(document))
+        return subprocess.run(
+            [sys.executable, "-I", "check.py", "receipt.json", "log.vkey"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    good = check(receipt)
+    assert good.returncode == 0, good.stderr
+    assert f"events are in {signed.latest.origin} at size {signed.size}" in good.stdout
+    for how in ("leaf", "index", "hash", "checkpoint"):
+        assert check(tampered(receipt, how)).returncode != 0, how
