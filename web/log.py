@@ -311,7 +311,7 @@ def receipt(correlation_id: str) -> Any:
             503,
             "not_checkpointed",
             "the latest signed checkpoint does not cover every event of this command yet",
-            headers={"Retry-After": str(max(1, int(getattr(log, "interval", 5))))},
+            headers={"Retry-After": str(max(1, round(log.interval)))},
         )
     entries = []
     for position in positions:
