@@ -159,10 +159,17 @@ def replay(context: Context, cycle_key: str, until: datetime) -> None:
 
 
 @main.command()
+@click.option(
+    "--service-role",
+    metavar="ROLE",
+    help="PostgreSQL: grant this role only what the service needs (run init as the "
+    "tables' owner; see docs/storage.md).",
+)
 @pass_context
-def init(context: Context) -> None:
-    """Create the ledger's and the read models' tables if absent (safe to run again)."""
-    from okr_ledger.cli_log import announce_made_key, build_tree
+def init(context: Context, service_role: str | None) -> None:
+    """Create the ledger's and the read models' tables if absent and build the
+    transparency log's tree from the stored events (safe to run again)."""
+    from okr_ledger.cli_log import announce_made_key, build_tree, grant
 
     services = context.services
     services.read_models.refresh()
@@ -172,6 +179,8 @@ def init(context: Context) -> None:
         f"store ready ({context.settings.shown_database_url}); "
         f"log at position {services.ledger.head_position()}; {tree}"
     )
+    if service_role:
+        click.echo(grant(context, service_role))
 
 
 @main.command()

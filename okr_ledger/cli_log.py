@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,6 +14,7 @@ import click
 from ledger.tlog.audit import Kept, kept_checkpoint
 from ledger.tlog.errors import LogError
 from ledger.tlog.note import NoteError
+from ledger.tlog.service import TransparencyLog
 from okr_ledger.keys import KeyFileExists, key_path, write_key
 
 if TYPE_CHECKING:
@@ -69,11 +72,20 @@ def key(context: Context) -> None:
 
 
 @click.command()
+@click.option(
+    "--follow",
+    is_flag=True,
+    help="Keep signing: a checkpoint whenever the log has grown and "
+    "OKR_LEDGER_CHECKPOINT_INTERVAL seconds have passed (until stopped).",
+)
 @click.pass_obj
-def checkpoint(context: Context) -> None:
+def checkpoint(context: Context, follow: bool) -> None:
     """Sign a checkpoint of the log now (if it grew) and print the latest signed note."""
     announce_made_key(context)
     log = context.services.transparency
+    if follow:
+        follow_checkpoints(log)
+        return
     try:
         log.checkpoint_now()
     except LogError as error:
@@ -83,6 +95,21 @@ def checkpoint(context: Context) -> None:
         click.echo("the log is empty; nothing to sign", err=True)
         sys.exit(1)
     click.echo(latest.note, nl=False)
+
+
+def follow_checkpoints(log: TransparencyLog) -> None:
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    log.key()  # no key, no checkpointer: say so at once
+    while not stop.is_set():
+        try:
+            signed = log.maybe_checkpoint()
+        except LogError as error:  # a refusal to sign is reported, and retried
+            click.echo(f"checkpointer: {error.rule}: {error.message}", err=True)
+            signed = None
+        if signed is not None:
+            click.echo(f"signed a checkpoint of size {signed.size}", err=True)
+        stop.wait(min(1.0, log.interval))
 
 
 @click.command()
@@ -137,3 +164,18 @@ def build_tree(context: Context) -> str:
     built = log.build_tree()
     made = f"{added} leaves added from stored events; " if added else ""
     return f"{made}tree built over {built} leaves"
+
+
+def grant(context: Context, role: str) -> str:
+    """Least privilege on PostgreSQL (``init --service-role``)."""
+    from ledger.persistence.postgres import ChainedPostgresApplicationRecorder
+    from ledger.persistence.postgres_roles import grant_service_role
+
+    recorder = context.services.ledger.recorder
+    if not isinstance(recorder, ChainedPostgresApplicationRecorder):
+        raise click.UsageError("--service-role applies to PostgreSQL only")
+    handed = grant_service_role(recorder, role)
+    return (
+        f"{role} may read the log, append through the append function and add tree nodes "
+        f"and checkpoints; read models handed to it: {', '.join(handed) or 'none'}"
+    )

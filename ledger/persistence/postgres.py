@@ -156,11 +156,11 @@ class ChainedPostgresApplicationRecorder(PostgresLogTables, PostgresApplicationR
 
     def _made_by_another_role(self, conn: Any) -> bool:
         row = conn.execute(
-            "SELECT pg_has_role(tableowner, 'MEMBER') FROM pg_tables "
+            "SELECT pg_has_role(tableowner, 'MEMBER') AS owned FROM pg_tables "
             "WHERE schemaname = %s AND tablename = %s",
             (self.datastore.schema, self.events_table_name),
         ).fetchone()
-        return row is not None and not row[0]
+        return row is not None and not row["owned"]
 
     def backfill_leaves(self) -> int:
         with self.datastore.transaction(commit=True) as curs:

@@ -49,6 +49,7 @@ def test_the_file_describes_the_database_the_broker_and_every_ledger_process(
         "publisher": "publish",
         "worker": "project",
         "intake": "intake",
+        "checkpointer": "checkpoint",
     }
     assert "--from-kafka" in services["worker"]["command"]
     assert "--no-follower" in services["api"]["command"], "the workers keep the read models"
