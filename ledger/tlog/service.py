@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ledger.meta import utc_now
+from ledger.tlog.audit import Kept, Verification, verify_log
 from ledger.tlog.errors import (
     BadProofRange,
     IndexOutOfRange,
@@ -35,7 +36,7 @@ from ledger.tlog.merkle import (
     range_hash,
     root_hash,
 )
-from ledger.tlog.note import SignedCheckpoint, Signer
+from ledger.tlog.note import SignedCheckpoint, Signer, VerifierKey
 from ledger.tlog.store import CheckpointRow, Leaf, LogStore, rebuilt_leaf
 
 BUILD_BATCH = 10_000
@@ -75,6 +76,8 @@ class TransparencyLog:
         self.interval = interval
         self.clock = clock
         self._lock = threading.Lock()
+        self._signed = 0
+        """the largest checkpoint size seen (a lower bound of the latest)"""
 
     # -- reading ---------------------------------------------------------------------
 
@@ -97,6 +100,15 @@ class TransparencyLog:
     def verifier_key(self) -> str:
         """The log's verifier key, in C2SP's vkey form."""
         return self._signer().vkey
+
+    def key(self) -> VerifierKey:
+        return self._signer().verifier
+
+    def verify(self, kept: Kept | None = None) -> Verification:
+        """The full check (``okr-ledger verify``): every leaf, node and checkpoint root,
+        each checkpoint's signature by this log's key, and a kept checkpoint if given."""
+        key = self.signer.verifier if self.signer else None
+        return verify_log(self.store, key=key, kept=kept)
 
     def leaf_hash(self, index: int) -> bytes:
         return self._leaf(index).hash
@@ -133,8 +145,10 @@ class TransparencyLog:
 
     def _signed_size(self, size: int, field: str) -> int:
         _whole(field, size)
+        if size <= self._signed:  # checkpoints only grow: no need to ask again
+            return size
         latest = self.store.select_checkpoint(None)
-        signed = latest.size if latest else 0
+        signed = self._signed = latest.size if latest else 0
         if size > signed:
             raise SizeBeyondCheckpoint(
                 f"{field} {size} is beyond the latest signed checkpoint (size {signed})",
@@ -184,7 +198,8 @@ class TransparencyLog:
     def build_tree(self) -> int:
         """Store the complete subtrees of every leaf stored so far; the size built to."""
         start = self.store.nodes_frontier()
-        cache: dict[tuple[int, int], bytes] = {}
+        # the complete subtrees left of the frontier: all that new_nodes may ask for
+        cache = self.store.select_nodes(perfect_subtrees(0, start))
 
         def get_node(level: int, index: int) -> bytes:
             if (level, index) not in cache:
