@@ -168,6 +168,13 @@ class _Walk:
 
     def check_checkpoints(self) -> tuple[int, str] | None:
         size, position = self.tree.size, self.positions[-1]
+        due = self.next_checkpoint < len(self.checkpoints) and (
+            self.checkpoints[self.next_checkpoint].size <= size
+        )
+        if due or (self.kept is not None and self.kept.size == size):
+            problem = self.flush_nodes()  # a bad node names its own, earlier position
+            if problem:
+                return problem
         while self.next_checkpoint < len(self.checkpoints):
             row = self.checkpoints[self.next_checkpoint]
             if row.size > size:
