@@ -160,7 +160,8 @@ def verify(context: Context, checkpoint_file: Path | None) -> None:
 def build_tree(context: Context) -> str:
     """Give a ledger written before the tree its leaves and nodes (``init``)."""
     log = context.services.transparency
-    added = context.services.ledger.chained_recorder.backfill_leaves()
+    recorder = context.services.ledger.chained_recorder
+    added = getattr(recorder, "backfilled", 0) + recorder.backfill_leaves()
     built = log.build_tree()
     made = f"{added} leaves added from stored events; " if added else ""
     return f"{made}tree built over {built} leaves"

@@ -138,6 +138,9 @@ class ChainedPostgresApplicationRecorder(PostgresLogTables, PostgresApplicationR
             "WHERE originator_id = %s AND originator_version = %s"
         ).format(schema, events)
 
+    backfilled = 0
+    """leaves given to stored events on first use (a ledger older than the tree)"""
+
     def create_table(self) -> None:
         """Create the tables, types, function and triggers, one process at a time
         (several workers starting together would otherwise race on the catalogue),
@@ -150,7 +153,7 @@ class ChainedPostgresApplicationRecorder(PostgresLogTables, PostgresApplicationR
                     self.datastore.register_type_adapters()
                     return
                 super().create_table()
-                self.backfill_leaves()
+                self.backfilled += self.backfill_leaves()
             finally:
                 conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
 

@@ -48,9 +48,12 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             ),
         ]
 
+    backfilled = 0
+    """leaves given to stored events on first use (a ledger older than the tree)"""
+
     def create_table(self) -> None:
         super().create_table()
-        self.backfill_leaves()
+        self.backfilled += self.backfill_leaves()
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
