@@ -13,7 +13,7 @@ import click
 
 from ledger.tlog.audit import Kept, kept_checkpoint
 from ledger.tlog.errors import LogError
-from ledger.tlog.note import NoteError
+from ledger.tlog.note import NoteError, VerifierKey
 from ledger.tlog.service import TransparencyLog
 from okr_ledger.keys import KeyFileExists, key_path, write_key
 
@@ -120,8 +120,14 @@ def follow_checkpoints(log: TransparencyLog) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="A signed checkpoint kept outside the database: prove the log still extends it.",
 )
+@click.option(
+    "--key",
+    "vkey",
+    metavar="VKEY",
+    help="The verifier key the kept checkpoint must be signed with (default: the log's).",
+)
 @click.pass_obj
-def verify(context: Context, checkpoint_file: Path | None) -> None:
+def verify(context: Context, checkpoint_file: Path | None, vkey: str | None) -> None:
     """Rebuild every leaf, tree node and checkpoint root; exit 0 if intact, else name
     the first bad position."""
     log = context.services.transparency
@@ -132,14 +138,18 @@ def verify(context: Context, checkpoint_file: Path | None) -> None:
         except (OSError, UnicodeError) as error:
             raise click.BadParameter(str(error), param_hint="--checkpoint") from None
         try:
-            kept = kept_checkpoint(note, log.key())
+            key = VerifierKey.parse(vkey) if vkey else log.key()
+        except NoteError as error:
+            raise click.BadParameter(error.message, param_hint="--key") from None
+        except LogError as error:
+            raise click.ClickException(error.message) from None
+        try:
+            kept = kept_checkpoint(note, key)
         except NoteError as error:
             raise click.BadParameter(
                 f"not a checkpoint signed by this log's key: {error.message}",
                 param_hint="--checkpoint",
             ) from None
-        except LogError as error:
-            raise click.ClickException(error.message) from None
     result = log.verify(kept)
     if result.intact:
         click.echo(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from uuid import uuid4
 
 from ledger.persistence.url import sqlite_path
 from ledger.tlog.note import Signer, generate_key
@@ -46,12 +47,20 @@ def write_key(path: Path, origin: str) -> Signer:
     """Write a new private key to ``path`` (mode 0600); never over an existing one."""
     text = generate_key(origin)
     signer = Signer.from_key_text(text)
+    if path.exists():
+        raise KeyFileExists(f"{path} exists; a log keeps its key (move it away first)")
+    # Written whole under another name, then linked into place: a process starting at
+    # the same moment sees no key or the whole key, and only one key ever wins.
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{uuid4().hex}")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(text + "\n")
+        os.link(partial, path)
     except FileExistsError:
         raise KeyFileExists(f"{path} exists; a log keeps its key (move it away first)") from None
-    with os.fdopen(fd, "w") as out:
-        out.write(text + "\n")
+    finally:
+        partial.unlink(missing_ok=True)
     return signer
 
 
