@@ -7,7 +7,8 @@ the rest of OKR Ledger, so that it can be read in an hour and run on its own
 - ``checkpoint NOTE --key VKEY``: a C2SP signed note carries a valid Ed25519
   signature by the log's key, and holds a C2SP tlog-checkpoint (origin, size, root);
 - ``inclusion PROOF --checkpoint NOTE --key VKEY`` (or ``--root HEX``): an inclusion
-  proof (``GET /api/v1/log/proofs/inclusion``) leads to the checkpoint's root;
+  proof (``GET /api/v1/log/proofs/inclusion``) leads to the checkpoint's root; with
+  ``--entry ENTRY`` (``GET /api/v1/log/entries/{index}``), for that entry's leaf bytes;
 - ``consistency PROOF --old NOTE --new NOTE --key VKEY`` (or ``--old-root/--new-root``):
   a consistency proof (``GET /api/v1/log/proofs/consistency``) shows that the newer
   tree extends the older one;
@@ -229,25 +230,22 @@ class Leaf:
 
 
 def decode_leaf(data: bytes) -> Leaf:
-    """Leaf format 1: b"OKRLEAF" 0x01, position u64, aggregate id (16 bytes), version
-    u64, topic (u32 length + UTF-8), state (u32 length + stored bytes); big-endian."""
+    """Leaf format 1, big-endian: b"OKRLEAF" 0x01, position (u64), aggregate id (16
+    bytes), version (u64), topic (u32 length, UTF-8), state (u32 length, stored bytes)."""
     try:
-        if data[:8] != b"OKRLEAF\x01":
-            raise ValueError("not a leaf of format 1")
-        position, version = (
-            struct.unpack_from(">Q", data, 8)[0],
-            struct.unpack_from(">Q", data, 32)[0],
+        magic, position, aggregate_id, version, topic_length = struct.unpack_from(
+            ">8sQ16sQI", data
         )
-        aggregate_id = UUID(bytes=data[16:32])
-        topic_end = 44 + struct.unpack_from(">I", data, 40)[0]
-        topic = data[44:topic_end].decode()
-        state_length = struct.unpack_from(">I", data, topic_end)[0]
+        topic_end = 44 + topic_length
+        topic, (state_length,) = data[44:topic_end], struct.unpack_from(">I", data, topic_end)
         state = data[topic_end + 4 :]
-        if len(data[44:topic_end]) != topic_end - 44 or len(state) != state_length:
-            raise ValueError("its lengths do not match its bytes")
+        if magic != b"OKRLEAF\x01":
+            raise ValueError("not a leaf of format 1")
+        if len(state) != state_length:
+            raise ValueError("its state's length does not match its bytes")
+        return Leaf(position, UUID(bytes=aggregate_id), version, topic.decode(), state)
     except (struct.error, ValueError) as error:
         raise VerificationError(f"a malformed leaf: {error}") from None
-    return Leaf(position, aggregate_id, version, topic, state)
 
 
 def correlation_of(leaf: Leaf) -> UUID:
@@ -255,7 +253,7 @@ def correlation_of(leaf: Leaf) -> UUID:
     try:
         meta = json.loads(leaf.state)["meta"]["_data_"]
         return UUID(meta["correlation_id"]["_data_"])
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         raise VerificationError(
             f"the event at position {leaf.position} has no readable correlation id"
         ) from None
@@ -289,8 +287,8 @@ def verify_receipt(receipt: dict, key: VerifierKey) -> tuple[Checkpoint, list[Le
             proof = [_hex(h, f"a hash of entry {n}") for h in entry["hashes"]]
         except (KeyError, TypeError):
             raise VerificationError(f"entry {n} lacks index, position, leaf or hashes") from None
-        if not isinstance(index, int) or not isinstance(position, int):
-            raise VerificationError(f"entry {n}'s index and position are integers")
+        if not all(type(x) is int for x in (index, position)):
+            raise VerificationError(f"entry {n}'s index and position must be integers")
         leaf = decode_leaf(leaf_bytes)
         if leaf.position != position:
             raise VerificationError(
@@ -315,10 +313,11 @@ def _text(value: str) -> str:
     """The argument itself, or the text of the file it names ('-': standard input)."""
     if value == "-":
         return sys.stdin.read()
-    path = Path(value)
-    if len(value) < 4096 and "\n" not in value and path.is_file():
-        return path.read_text(encoding="utf-8")
-    return value
+    try:
+        is_file = len(value) < 4096 and "\n" not in value and Path(value).is_file()
+    except (OSError, ValueError):  # not a name a file could have
+        is_file = False
+    return Path(value).read_text(encoding="utf-8") if is_file else value
 
 
 def _json(value: str) -> dict:
@@ -336,6 +335,23 @@ def _int(document: dict, name: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
         raise VerificationError(f"the proof's {name!r} is not an integer")
     return value
+
+
+def _hashes(document: dict) -> list[bytes]:
+    hashes = document.get("hashes")
+    if not isinstance(hashes, list):
+        raise VerificationError("the proof's 'hashes' is not a list")
+    return [_hex(h, "a proof hash") for h in hashes]
+
+
+def _leaf_of(entry_file: str, index: int) -> bytes:
+    """The leaf hash of an entry (``GET /api/v1/log/entries/{index}``), from its bytes."""
+    entry = _json(entry_file)
+    if entry.get("index") != index:
+        raise VerificationError(f"the entry is leaf {entry.get('index')!r}, not {index}")
+    leaf = _b64(entry.get("leaf"), "entry's leaf")
+    decode_leaf(leaf)
+    return leaf_hash(leaf)
 
 
 def _root(args: argparse.Namespace, note: str | None, root: str | None, size: int) -> bytes:
@@ -356,16 +372,17 @@ def run(args: argparse.Namespace) -> str:
     if args.command == "inclusion":
         proof = _json(args.proof)
         index, size = _int(proof, "index"), _int(proof, "size")
-        hashes = [_hex(h, "a proof hash") for h in proof.get("hashes", [])]
         root = _root(args, args.checkpoint, args.root, size)
-        verify_inclusion(index, size, _hex(proof.get("leaf_hash"), "leaf_hash"), hashes, root)
+        leaf = _hex(proof.get("leaf_hash"), "leaf_hash")
+        if args.entry is not None and _leaf_of(args.entry, index) != leaf:
+            raise VerificationError("the entry's leaf does not hash to the proof's leaf_hash")
+        verify_inclusion(index, size, leaf, _hashes(proof), root)
         return f"inclusion verified: leaf {index} is in the tree of size {size}"
     if args.command == "consistency":
         proof = _json(args.proof)
         m, n = _int(proof, "from"), _int(proof, "to")
-        hashes = [_hex(h, "a proof hash") for h in proof.get("hashes", [])]
         old, new = _root(args, args.old, args.old_root, m), _root(args, args.new, args.new_root, n)
-        verify_consistency(m, n, hashes, old, new)
+        verify_consistency(m, n, _hashes(proof), old, new)
         return f"consistency verified: the tree of size {n} extends the tree of size {m}"
     checkpoint, leaves = verify_receipt(_json(args.file), parse_vkey(_text(args.key)))
     return (
@@ -386,6 +403,7 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument("--checkpoint", help="a signed checkpoint of the proof's size")
     i.add_argument("--root", help="or the root hash, hex")
     i.add_argument("--key")
+    i.add_argument("--entry", help="the entry (its JSON) whose leaf the proof is for")
     k = commands.add_parser("consistency", help="a consistency proof (the route's JSON)")
     k.add_argument("proof")
     k.add_argument("--old", help="the signed checkpoint of the older size")
@@ -406,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
     except VerificationError as failure:
         print(f"FAILED: {failure}", file=sys.stderr)
         return 1
-    except OSError as error:
+    except (OSError, UnicodeError) as error:
         print(f"cannot read: {error}", file=sys.stderr)
         return 2
     return 0

@@ -160,15 +160,32 @@ def test_the_verifier_command_checks_an_inclusion_proof_against_a_checkpoint(
     signed: Signed, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     proof = signed.get(f"{LOG}/proofs/inclusion?index=3&size={signed.size}").get_json()
+    files = {
+        "checkpoint": signed.latest.note,
+        "entry": signed.get(f"{LOG}/entries/3", "auditor").get_data(as_text=True),
+        "other_entry": signed.get(f"{LOG}/entries/4", "auditor").get_data(as_text=True),
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
     key = signed.world.services.transparency.verifier_key()
-    (tmp_path / "checkpoint").write_text(signed.latest.note)
-    run = ["inclusion", "--checkpoint", str(tmp_path / "checkpoint"), "--key", key]
-    (tmp_path / "proof").write_text(json.dumps(proof))
-    assert verifier.main([*run[:1], str(tmp_path / "proof"), *run[1:]]) == 0
-    proof["leaf_hash"] = signed.leaf_hashes[4].hex()
-    (tmp_path / "proof").write_text(json.dumps(proof))
-    assert verifier.main([*run[:1], str(tmp_path / "proof"), *run[1:]]) == 1
+
+    def verify(document: dict[str, Any], *extra: str) -> int:
+        (tmp_path / "proof").write_text(json.dumps(document))
+        checkpoint = str(tmp_path / "checkpoint")
+        args = ["--checkpoint", checkpoint, "--key", key, *extra]
+        return verifier.main(["inclusion", str(tmp_path / "proof"), *args])
+
+    assert verify(proof) == 0
+    assert verify(proof, "--entry", str(tmp_path / "entry")) == 0
+    assert "leaf 3 is in the tree" in capsys.readouterr().out
+    assert verify(proof, "--entry", str(tmp_path / "other_entry")) == 1
+    assert "FAILED: the entry is leaf 4, not 3" in capsys.readouterr().err
+    assert verify({**proof, "leaf_hash": signed.leaf_hashes[4].hex()}) == 1
     assert "FAILED: the inclusion proof of leaf 3" in capsys.readouterr().err
+    forged_entry = {**json.loads(files["other_entry"]), "index": 3}
+    (tmp_path / "forged").write_text(json.dumps(forged_entry))
+    assert verify(proof, "--entry", str(tmp_path / "forged")) == 1
+    assert "does not hash to the proof's leaf_hash" in capsys.readouterr().err
 
 
 def test_checkpoints_key_and_proofs_need_no_token_while_entries_and_receipts_do(
