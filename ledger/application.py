@@ -192,6 +192,9 @@ class Ledger(Application[UUID]):
     def leaf_indexes(self, positions: Sequence[int]) -> tuple[int, ...]:
         """The transparency log's leaf index of each stored event at these positions,
         in log order (written in the same transaction as the events)."""
+        recent = getattr(self.recorder, "recent_leaves", dict)()  # this thread's append
+        if all(p in recent for p in positions):
+            return tuple(sorted(recent[p] for p in positions))
         leaves = self.chained_recorder.leaves_of(list(positions))
         return tuple(sorted(leaf.index for leaf in leaves.values()))
 

@@ -20,6 +20,7 @@ verifier rebuilds every leaf in Python, so the two can never silently disagree.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
@@ -51,7 +52,8 @@ LEAF_HASH = (
 
 APPEND_FUNCTION = """
 CREATE OR REPLACE FUNCTION {schema}.{append}(new_events {schema}.{event_type}[])
-RETURNS SETOF bigint LANGUAGE plpgsql SECURITY DEFINER
+RETURNS TABLE (appended_position bigint, appended_leaf bigint)
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp AS $body$
 DECLARE
     next_index bigint;
@@ -69,10 +71,22 @@ BEGIN
         SELECT next_index + row_number() OVER (ORDER BY e.notification_id) - 1,
                e.notification_id, {leaf_hash}
         FROM inserted e
-        RETURNING position
-    ) SELECT position FROM leaves ORDER BY position;
+        RETURNING position, leaf_index
+    ) SELECT l.position, l.leaf_index FROM leaves l ORDER BY l.position;
 END
 $body$
+"""
+
+# The function of the hash-chain era had this name but returned positions only; it goes
+# (CREATE OR REPLACE cannot change a function's result type).
+DROP_CHAIN_APPEND = """
+DO $body$ BEGIN
+    IF EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+               WHERE n.nspname = {schema_name} AND p.proname = {append_name}
+               AND p.prorettype = 'bigint'::regtype) THEN
+        DROP FUNCTION {schema}.{append}({schema}.{event_type}[]);
+    END IF;
+END $body$
 """
 
 BACKFILL = """
@@ -91,6 +105,7 @@ class ChainedPostgresApplicationRecorder(PostgresLogTables, PostgresApplicationR
             msg = "the ledger's recorder has its own append function; unset ENABLE_DB_FUNCTIONS"
             raise ProgrammingError(msg)
         super().__init__(datastore, events_table_name=events_table_name)
+        self._recent = threading.local()
         base = events_table_name.removesuffix("_events")
         self.append_function_name = f"{base}_append"
         self.define_log_tables(base)
@@ -102,6 +117,15 @@ class ChainedPostgresApplicationRecorder(PostgresLogTables, PostgresApplicationR
             "leaves": Identifier(self.leaves_table_name),
             "leaf_hash": SQL(LEAF_HASH.format(p="e")),
         }
+        self.sql_create_statements.append(
+            SQL(DROP_CHAIN_APPEND).format(
+                schema=schema,
+                schema_name=Literal(self.datastore.schema),
+                append=Identifier(self.append_function_name),
+                append_name=Literal(self.append_function_name),
+                event_type=Identifier(self.stored_event_type_name),
+            )
+        )
         self.sql_create_statements.append(
             SQL(APPEND_FUNCTION).format(
                 append=Identifier(self.append_function_name),
@@ -187,7 +211,13 @@ class ChainedPostgresApplicationRecorder(PostgresLogTables, PostgresApplicationR
         ]
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self._append, (rows,), prepare=True)
-            return [row[self.append_function_name] for row in curs.fetchall()]
+            appended = curs.fetchall()
+        self._recent.leaves = {r["appended_position"]: r["appended_leaf"] for r in appended}
+        return [r["appended_position"] for r in appended]
+
+    def recent_leaves(self) -> dict[int, int]:
+        """position -> leaf index of this thread's latest append."""
+        return getattr(self._recent, "leaves", {})
 
     # -- reading the raw log ---------------------------------------------------------
 

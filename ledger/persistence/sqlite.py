@@ -8,6 +8,7 @@ TRUNCATE; a ``DELETE`` without ``WHERE`` fires the triggers too).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -48,6 +49,10 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             ),
         ]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._recent = threading.local()
+
     backfilled = 0
     """leaves given to stored events on first use (a ledger older than the tree)"""
 
@@ -70,7 +75,12 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 for i, (p, s) in enumerate(zip(ids, stored_events, strict=True))
             ],
         )
+        self._recent.leaves = {p: first + i for i, p in enumerate(ids)}
         return ids
+
+    def recent_leaves(self) -> dict[int, int]:
+        """position -> leaf index of this thread's latest append."""
+        return getattr(self._recent, "leaves", {})
 
     def backfill_leaves(self) -> int:
         with self.datastore.transaction(commit=True) as c:

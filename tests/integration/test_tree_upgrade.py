@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from commands import messages as m
+from ledger.team import Team
 from okr_ledger.bootstrap import bootstrap
 from okr_ledger.cli import main, run_follower
 from okr_ledger.config import Settings
-from tests.conftest import FakeClock, build_org
+from tests.conftest import ADMIN_PRINCIPAL, FakeClock, build_org
 from tests.integration.conftest import pg_connect
 
 
@@ -35,6 +37,13 @@ def older(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, Callable
     def strip_postgres() -> None:
         with pg_connect() as conn:
             conn.execute(f"DROP TABLE {schema}.okrledger_leaves, {schema}.okrledger_nodes")
+            # the append function of the hash-chain era had the same name, other results
+            append = f"{schema}.okrledger_append({schema}.stored_event_uuid[])"
+            conn.execute(f"DROP FUNCTION {append}")
+            conn.execute(
+                f"CREATE FUNCTION {append} RETURNS SETOF bigint LANGUAGE sql "
+                "AS $$ SELECT 0::bigint $$"
+            )
 
     return request.getfixturevalue("pg_url"), strip_postgres
 
@@ -62,6 +71,16 @@ def test_init_gives_an_older_ledger_its_leaves_and_tree(
     assert f"{head} events verified" in verified.output
     again = CliRunner().invoke(main, ["--database-url", url, "init"], env=env)
     assert "leaves added" not in again.output
+    services = bootstrap(Settings(database_url=url), clock=FakeClock())
+    try:  # and it goes on appending, each event with its leaf
+        outcome = services.bus.handle(
+            m.FormTeam(key="parks", name="Parks", level="function", parent_id=Team.id_for("city")),
+            ADMIN_PRINCIPAL,
+        )
+        assert outcome.leaf_indexes == (head,)
+        assert services.ledger.verify().intact
+    finally:
+        services.close()
 
 
 def test_the_follower_signs_a_checkpoint_when_the_log_has_grown(tmp_path: Path) -> None:
