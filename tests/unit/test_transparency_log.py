@@ -208,3 +208,14 @@ def test_a_commands_answer_names_the_leaf_indexes_of_its_events(
     replayed = org.do(command, command_id="check-in-1")
     assert replayed.replayed
     assert replayed.leaf_indexes == outcome.leaf_indexes
+
+
+def test_every_audit_row_names_the_leaf_index_of_its_event(org: Org, services: Services) -> None:
+    org.objective()
+    models = services.read_models
+    models.catch_up()
+
+    rows = models.audit_rows({}, limit=None)
+    log = services.transparency
+    assert [r["leaf_index"] for r in rows] == [log.index_of(r["position"]) for r in rows]
+    assert [r["leaf_index"] for r in rows] == list(range(log.size()))
