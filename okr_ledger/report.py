@@ -8,7 +8,6 @@ report shows exactly what the log holds. Lines stay within 100 columns.
 from __future__ import annotations
 
 import base64
-
 import textwrap
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
