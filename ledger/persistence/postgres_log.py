@@ -86,12 +86,13 @@ class PostgresLogTables:
             "SELECT leaf_index, position, leaf_hash FROM {0}.{1} WHERE position = ANY(%s)",
             leaves,
         )
-        self._nodes_at = q(
-            "SELECT n.level, n.node_index, n.hash FROM {0}.{1} n "
+        self._nodes_at = SQL(
+            "SELECT 0 AS level, leaf_index AS node_index, leaf_hash AS hash FROM {0}.{1} "
+            "WHERE leaf_index = ANY(%s) UNION ALL "
+            "SELECT n.level, n.node_index, n.hash FROM {0}.{2} n "
             "JOIN unnest(%s::smallint[], %s::bigint[]) AS k(level, node_index) "
-            "USING (level, node_index)",
-            nodes,
-        )
+            "USING (level, node_index)"
+        ).format(schema, leaves, nodes)
         self._frontier = q("SELECT max(node_index) FROM {0}.{1} WHERE level = 1", nodes)
         self._insert_nodes = q(
             "INSERT INTO {0}.{1} (level, node_index, hash) "
@@ -163,14 +164,13 @@ class PostgresLogTables:
         return {r["position"]: _leaf(r) for r in self._rows(self._leaves_of, (list(positions),))}
 
     def select_nodes(self, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
-        found = {
-            (0, i): x.hash for i, x in self.leaves_at([i for lv, i in keys if lv == 0]).items()
-        }
+        """One round trip: leaf hashes for level 0, stored nodes above."""
         inner = [k for k in keys if k[0] > 0]
-        if inner:
-            rows = self._rows(self._nodes_at, ([k[0] for k in inner], [k[1] for k in inner]))
-            found.update({(r["level"], r["node_index"]): bytes(r["hash"]) for r in rows})
-        return found
+        rows = self._rows(
+            self._nodes_at,
+            ([i for lv, i in keys if lv == 0], [k[0] for k in inner], [k[1] for k in inner]),
+        )
+        return {(r["level"], r["node_index"]): bytes(r["hash"]) for r in rows}
 
     def nodes_frontier(self) -> int:
         last = self._scalar(self._frontier)
