@@ -62,7 +62,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app,
         spec_kwargs={
             "info": {
-                "description": "Every OKR act as an immutable, hash-chained event. "
+                "description": "Every OKR act as an immutable event in a signed transparency log. "
                 f"{CLOSED_CYCLE_RULE} Every scoring rule and re-scoring parameter is in "
                 "docs/scoring.md of the source."
             },
