@@ -6,7 +6,7 @@
    today's append function with its leaf; then ``Ledger.save`` of one event (the whole
    Python path) with the tree.
 2. Proof latency on a large log (default: about a million events, made by
-   ``bench.generate``; reuse it with ``--schema``): inclusion and consistency proofs
+   ``okr_ledger.generator``; reuse it with ``--schema``): inclusion and consistency proofs
    from ``TransparencyLog``, p50/p95, next to a bare primary-key read of one leaf.
 3. Checkpoints signed per second (append one event, build the tree, check the previous
    root, sign, keep), next to Ed25519 signing the body alone.
@@ -27,7 +27,6 @@ from uuid import uuid4
 
 import psycopg
 
-from bench.generate import generate
 from ledger.kpi import Kpi
 from ledger.meta import Meta, utc_now
 from ledger.team import Team
@@ -35,6 +34,7 @@ from ledger.tlog.note import Signer, checkpoint_body, generate_key
 from ledger.tlog.service import TransparencyLog
 from okr_ledger.bootstrap import Services, bootstrap
 from okr_ledger.config import Settings
+from okr_ledger.generator import generate
 
 Row = tuple[str, float, float]
 PAYLOAD = b'{"value":{"_type_":"decimal_str","_data_":"42.5"},"meta":{"actor":"bench"}}' * 4
