@@ -24,7 +24,8 @@ from commands.errors import Forbidden
 from ledger.tlog.errors import LogCorrupted, NoSigningKey
 from ledger.tlog.leaf import decode_leaf
 from ledger.tlog.note import SignedCheckpoint
-from projections.records import decode, iso
+from projections.records import decode
+from projections.vocabulary import time_text
 from web.auth import current_principal
 from web.errors import ApiErrorSchema, error_response
 
@@ -244,8 +245,8 @@ def event_of(leaf: bytes) -> dict[str, Any]:
         "aggregate_type": r.aggregate_type,
         "aggregate_id": r.aggregate_id,
         "version": r.version,
-        "recorded_at": iso(r.recorded_at),
-        "effective_at": iso(r.effective_at),
+        "recorded_at": time_text(r.recorded_at),
+        "effective_at": time_text(r.effective_at),
         "actor": r.actor,
         "reason": r.reason,
         "decision_id": r.decision_id,
