@@ -190,6 +190,8 @@ class ChainedPostgresApplicationRecorder(PostgresLogTables, PostgresApplicationR
         return row is not None and not row["owned"]
 
     def backfill_leaves(self) -> int:
+        if self.leaf_count() > 0:  # the usual case: no lock taken at start-up
+            return 0
         with self.datastore.transaction(commit=True) as curs:
             for statement in self.lock_table_statements:
                 curs.execute(statement, prepare=False)

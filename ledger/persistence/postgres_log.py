@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from eventsourcing.postgres import PostgresDatastore
-from psycopg.sql import SQL, Composed, Identifier
+from psycopg.sql import SQL, Composed, Identifier, Literal
 
 from ledger.tlog.store import CheckpointRow, Leaf
 
@@ -18,6 +18,21 @@ BEGIN
         TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
 END
 $body$
+"""
+
+
+# Made only where missing (at every start, and again after an owner dropped one):
+# CREATE OR REPLACE TRIGGER would lock each table against appends every time.
+ONLY_IF_MISSING = """
+DO $body$ BEGIN
+    IF NOT EXISTS (
+        SELECT 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = {schema} AND c.relname = {table} AND t.tgname = {name}
+    ) THEN
+        {create};
+    END IF;
+END $body$
 """
 
 
@@ -129,10 +144,16 @@ class PostgresLogTables:
                 (f"{table}_refuse_rows", "BEFORE UPDATE OR DELETE ON {0}.{1} FOR EACH ROW"),
                 (f"{table}_refuse_truncate", "BEFORE TRUNCATE ON {0}.{1} FOR EACH STATEMENT"),
             ):
+                create = SQL("CREATE TRIGGER {t} " + when + " EXECUTE FUNCTION {0}.{r}()").format(
+                    schema, Identifier(table), t=Identifier(name), r=refuse
+                )
                 statements.append(
-                    SQL(
-                        "CREATE OR REPLACE TRIGGER {t} " + when + " EXECUTE FUNCTION {0}.{r}()"
-                    ).format(schema, Identifier(table), t=Identifier(name), r=refuse)
+                    SQL(ONLY_IF_MISSING).format(
+                        schema=Literal(self.datastore.schema),
+                        table=Literal(table),
+                        name=Literal(name),
+                        create=create,
+                    )
                 )
         return statements
 
