@@ -21,6 +21,7 @@ from marshmallow import Schema, fields
 from marshmallow.validate import Range
 
 from commands.errors import Forbidden
+from commands.schemas import MAX_INTEGER
 from ledger.tlog.errors import LogCorrupted, NoSigningKey
 from ledger.tlog.leaf import decode_leaf
 from ledger.tlog.note import SignedCheckpoint
@@ -30,7 +31,7 @@ from web.auth import current_principal
 from web.errors import ApiErrorSchema, error_response
 
 RECEIPT_FORMAT = "okr-ledger.receipt/1"
-MAX_SIZE = 2**63 - 1
+MAX_SIZE = MAX_INTEGER  # every integer a client sends is bounded (the API's contract)
 """Sizes and indexes above this are refused at once (no store holds that many)."""
 
 blp = Blueprint(
@@ -55,7 +56,9 @@ def whole(**kw: Any) -> fields.Integer:
 
 
 def unavailable(error: NoSigningKey | LogCorrupted) -> Response:
-    return error_response(503, error.rule, error.message)
+    if isinstance(error, NoSigningKey):
+        return error_response(503, "no_signing_key", error.message)
+    return error_response(503, "log_corrupted", error.message)
 
 
 def guarded(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -7,7 +7,7 @@ from ledger.exceptions import LedgerError
 
 
 class LogError(LedgerError):
-    rule = "log_error"
+    """Base of the log's errors (never raised itself)."""
 
 
 class IndexOutOfRange(LogError):
