@@ -46,6 +46,15 @@ class Services:
             )
         return self._transparency
 
+    @transparency.setter
+    def transparency(self, log: TransparencyLog) -> None:
+        """Stand another log in (tests: a fake with the same reading interface)."""
+        self._transparency = log
+
+    @transparency.deleter
+    def transparency(self) -> None:
+        self._transparency = None
+
     @property
     def read_models(self) -> ReadModels:
         """The read side, built on first use (it creates its tables if need be)."""
