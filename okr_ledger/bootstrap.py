@@ -73,10 +73,16 @@ def bootstrap(
 ) -> Services:
     settings = settings or Settings.from_env()
     ledger = Ledger.from_url(settings.database_url)
+
+    def newest_checkpoint() -> datetime | None:
+        kept = ledger.chained_recorder.select_checkpoint(None)
+        return kept.issued_at if kept else None
+
     return Services(
         settings=settings,
         ledger=ledger,
         bus=CommandBus(ledger, clock=clock),
         authenticator=Authenticator(ledger),
         clock=clock,
+        newest_checkpoint=newest_checkpoint,
     )
