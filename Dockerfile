@@ -15,7 +15,9 @@ COPY projections projections
 COPY web web
 COPY streams streams
 COPY okr_ledger okr_ledger
-RUN pip install . && useradd --system --uid 10001 --home-dir /app okr
+# /keys: the transparency log's signing key (a volume; see docker-compose.yml)
+RUN pip install . && useradd --system --uid 10001 --home-dir /app okr \
+    && mkdir -m 0700 /keys && chown okr /keys
 USER okr
 
 EXPOSE 8000

@@ -3,7 +3,7 @@
 For each store (an SQLite file, PostgreSQL) it times:
 - ``raw``:    a bare single-row INSERT + COMMIT of a comparable payload (psycopg / sqlite3),
 - ``ledger``: ``Ledger.save`` of one new event per transaction (transcoding, the
-              library's recorder with its table lock, and the hash chain),
+              library's recorder with its table lock, and the leaf),
 - ``command``: the whole write path, ``CommandBus.handle(CheckIn)`` (load the key result
               and its cycle, check the rules, save), one event per command.
 

@@ -3,7 +3,7 @@ doing one raw psycopg insert with commit, both driven by the same load generator
 with the same connections, duration and body, in the same run.
 
 Check-ins go to many key results at random (a real API's load), with a token, through
-the whole write path: authentication, schema, command bus, rules, the hash-chained save.
+the whole write path: authentication, schema, command bus, rules, the save with its leaves.
 
 Run: ``python -m bench.http_checkins [--seconds 15] [--connections 16] [--key-results 200]``
 (needs ``wrk`` on the PATH and PostgreSQL).

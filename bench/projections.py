@@ -232,7 +232,7 @@ def generate_ledger(services: Services, cycles: int, teams: int) -> None:
     seconds = time.perf_counter() - began
     print(
         f"\rgenerated {written} events in {seconds:.0f} s "
-        f"({written / seconds:.0f}/s, chained, through the aggregates)"
+        f"({written / seconds:.0f}/s, with their leaves, through the aggregates)"
     )
 
 

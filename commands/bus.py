@@ -57,6 +57,8 @@ class Outcome:
     position: int
     versions: dict[UUID, int]
     created_id: UUID | None = None
+    leaf_indexes: tuple[int, ...] = ()
+    """the transparency log's leaf index of each of its events, in log order"""
     command_id: str | None = None
     replayed: bool = False
     """True when this answers a retry with the original outcome."""
@@ -66,6 +68,7 @@ class Outcome:
             "command": self.command,
             "correlation_id": str(self.correlation_id),
             "position": self.position,
+            "leaf_indexes": list(self.leaf_indexes),
             "versions": {str(k): v for k, v in self.versions.items()},
             "id": str(self.created_id) if self.created_id else None,
             "command_id": self.command_id,
@@ -230,10 +233,12 @@ class CommandBus:
                 meta=meta,
             )
         recordings = self.ledger.save(*changed, receipt)
+        positions = sorted(r.notification.id for r in recordings)
         return Outcome(
             command=type(command).__name__,
             correlation_id=meta.correlation_id,
-            position=max(r.notification.id for r in recordings),
+            position=positions[-1],
+            leaf_indexes=self.ledger.leaf_indexes(positions),
             versions=versions,
             created_id=unit.created_id,
             command_id=command_id,
@@ -245,10 +250,17 @@ class CommandBus:
             return None
         if receipt.fingerprint != digest:
             raise IdempotencyKeyReused(command_id)
+        position = self.ledger.position_of(receipt.id, 1) or 0
         return Outcome(
             command=receipt.command_type,
             correlation_id=receipt.correlation_id,
-            position=self.ledger.position_of(receipt.id, 1) or 0,
+            position=position,
+            leaf_indexes=self.ledger.leaf_indexes(
+                [
+                    *self.ledger.positions_of_command(receipt.versions, receipt.correlation_id),
+                    position,
+                ]
+            ),
             versions=dict(receipt.versions),
             created_id=receipt.created_id,
             command_id=command_id,

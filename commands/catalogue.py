@@ -34,6 +34,8 @@ ROUTING = "routing"
 """any URL, before an operation is found (not listed per operation)"""
 IMPORT = "import"
 """the spreadsheet imports (``POST /api/v1/imports``, ``POST /api/v1/check-ins/bulk``)"""
+LOG = "log"
+"""the transparency log's routes (``/api/v1/log/...``)"""
 
 
 @dataclass(frozen=True)
@@ -232,6 +234,55 @@ PROTOCOL = [
         "Use a command name from the API (e.g. `CheckIn`).",
         (INTAKE,),
     ),
+    ErrorCode(
+        "index_out_of_range",
+        422,
+        "A leaf index at or beyond the tree size (or not a whole number in range).",
+        "Ask for an index below the size; the latest checkpoint gives the size.",
+        (LOG,),
+    ),
+    ErrorCode(
+        "size_beyond_checkpoint",
+        422,
+        "A tree size beyond the latest signed checkpoint: nothing vouches for it yet.",
+        "Use a size no larger than the latest checkpoint's, or wait for the next one.",
+        (LOG,),
+    ),
+    ErrorCode(
+        "bad_proof_range",
+        422,
+        "A consistency proof asked from a size beyond the one it proves to.",
+        "Send `from` no larger than `to`.",
+        (LOG,),
+    ),
+    ErrorCode(
+        "not_checkpointed",
+        503,
+        "No signed checkpoint covers every event of this command yet.",
+        "Retry after the seconds `Retry-After` gives.",
+        (LOG,),
+    ),
+    ErrorCode(
+        "no_signing_key",
+        503,
+        "The log has no signing key configured, so it cannot sign or name its key.",
+        "The operator sets `OKR_LEDGER_SIGNING_KEY_FILE` (`okr-ledger log keygen`).",
+        (LOG,),
+    ),
+    ErrorCode(
+        "bad_note",
+        422,
+        "A key, signed note or checkpoint that is malformed or does not verify.",
+        "Send the note or key exactly as the log issued it.",
+        (LOG,),
+    ),
+    ErrorCode(
+        "log_corrupted",
+        503,
+        "The stored tree no longer matches what the log signed; it refuses to go on.",
+        "Report it: the operator runs `okr-ledger verify`, which names the position.",
+        (LOG,),
+    ),
 ]
 
 RULES = [
@@ -373,6 +424,7 @@ KIND_NAMES = {
     INTAKE: "command topic",
     ROUTING: "any URL",
     IMPORT: "spreadsheet imports",
+    LOG: "transparency log",
 }
 
 

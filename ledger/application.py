@@ -1,4 +1,5 @@
-"""The ledger application: one append-only, hash-chained log of every OKR act."""
+"""The ledger application: one append-only log of every OKR act, each event a leaf of
+the transparency log's Merkle tree."""
 
 from __future__ import annotations
 
@@ -14,13 +15,14 @@ from eventsourcing.utils import Environment, EnvType
 
 from ledger.base import LedgerAggregate
 from ledger.cache import AggregateCache
-from ledger.chain import ChainedRecorder, Checkpoint, Verification, verify
 from ledger.exceptions import NotFound, VersionConflict
 from ledger.key_result import KeyResult
 from ledger.meta import DateAsISO, MetaAsDict
 from ledger.objective import Objective
 from ledger.persistence.url import environment_for
 from ledger.team import Team
+from ledger.tlog.audit import Kept, Verification, verify_log
+from ledger.tlog.store import LogStore
 
 A = TypeVar("A", bound=LedgerAggregate)
 
@@ -175,8 +177,9 @@ class Ledger(Application[UUID]):
     # -- the log ---------------------------------------------------------------------
 
     @property
-    def chained_recorder(self) -> ChainedRecorder:
-        return cast(ChainedRecorder, self.recorder)
+    def chained_recorder(self) -> LogStore:
+        """The recorder, with what the transparency log and the read side need of it."""
+        return cast(LogStore, self.recorder)
 
     def position_of(self, ident: UUID, version: int) -> int | None:
         """The log position of one stored event."""
@@ -185,6 +188,27 @@ class Ledger(Application[UUID]):
     def positions_of(self, ident: UUID) -> dict[int, int]:
         """Version → log position, for every stored event of one aggregate."""
         return self.chained_recorder.positions_of(ident)
+
+    def leaf_indexes(self, positions: Sequence[int]) -> tuple[int, ...]:
+        """The transparency log's leaf index of each stored event at these positions,
+        in log order (written in the same transaction as the events)."""
+        recent = getattr(self.recorder, "recent_leaves", dict)()  # this thread's append
+        if all(p in recent for p in positions):
+            return tuple(sorted(recent[p] for p in positions))
+        leaves = self.chained_recorder.leaves_of(list(positions))
+        return tuple(sorted(leaf.index for leaf in leaves.values()))
+
+    def positions_of_command(self, versions: dict[UUID, int], correlation_id: UUID) -> list[int]:
+        """The positions of the events one command wrote (its correlation id) among the
+        aggregates it touched, up to the versions it reached."""
+        found = []
+        for ident, version in versions.items():
+            positions = self.positions_of(ident)
+            for event in self.events.get(ident, lte=version, desc=True):
+                if event.meta.correlation_id != correlation_id:  # type: ignore[attr-defined]
+                    break
+                found.append(positions[event.originator_version])
+        return sorted(found)
 
     def version_at(self, ident: UUID, instant: datetime) -> int | None:
         """The version an aggregate had reached by ``instant`` (recorded time)."""
@@ -198,12 +222,10 @@ class Ledger(Application[UUID]):
     def head_position(self) -> int:
         return self.recorder.max_notification_id() or 0
 
-    def verify(self, checkpoint: Checkpoint | None = None) -> Verification:
-        return verify(self.chained_recorder, checkpoint)
-
-    def checkpoint(self) -> Checkpoint | None:
-        head = self.chained_recorder.chain_head()
-        return Checkpoint(head.position, head.hash.hex()) if head else None
+    def verify(self, kept: Kept | None = None) -> Verification:
+        """Recompute every leaf, node and checkpoint root (signatures are checked by
+        ``services.transparency.verify``, which holds the key)."""
+        return verify_log(self.chained_recorder, kept=kept)
 
     def read(
         self, after: int = 0, limit: int = 1000, topics: Sequence[str] = ()

@@ -12,7 +12,9 @@ from commands.auth import Authenticator
 from commands.bus import CommandBus
 from ledger.application import Ledger
 from ledger.meta import utc_now
+from ledger.tlog.service import TransparencyLog
 from okr_ledger.config import Settings
+from okr_ledger.keys import LogKey, load_key
 from projections.service import ReadModels
 
 
@@ -22,10 +24,36 @@ class Services:
     ledger: Ledger
     bus: CommandBus
     authenticator: Authenticator
+    clock: Callable[[], datetime] = utc_now
     _read_models: ReadModels | None = None
     newest_checkpoint: Callable[[], datetime | None] = lambda: None
     """When the newest signed checkpoint was made (None: none yet); ``/metrics`` shows
     its age as ``okr_ledger_checkpoint_age_seconds``."""
+    _transparency: TransparencyLog | None = None
+    log_key: LogKey | None = None
+
+    @property
+    def transparency(self) -> TransparencyLog:
+        """The transparency log: checkpoints, entries and proofs (its key is read, or on
+        the embedded default made, on first use)."""
+        if self._transparency is None:
+            self.log_key = load_key(self.settings)
+            self._transparency = TransparencyLog(
+                self.ledger.chained_recorder,
+                self.log_key.signer,
+                interval=self.settings.checkpoint_interval,
+                clock=self.clock,
+            )
+        return self._transparency
+
+    @transparency.setter
+    def transparency(self, log: TransparencyLog) -> None:
+        """Stand another log in (tests: a fake with the same reading interface)."""
+        self._transparency = log
+
+    @transparency.deleter
+    def transparency(self) -> None:
+        self._transparency = None
 
     @property
     def read_models(self) -> ReadModels:
@@ -45,9 +73,16 @@ def bootstrap(
 ) -> Services:
     settings = settings or Settings.from_env()
     ledger = Ledger.from_url(settings.database_url)
+
+    def newest_checkpoint() -> datetime | None:
+        kept = ledger.chained_recorder.select_checkpoint(None)
+        return kept.issued_at if kept else None
+
     return Services(
         settings=settings,
         ledger=ledger,
         bus=CommandBus(ledger, clock=clock),
         authenticator=Authenticator(ledger),
+        clock=clock,
+        newest_checkpoint=newest_checkpoint,
     )

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +18,6 @@ from eventsourcing.utils import get_topic
 from commands.bus import Outcome
 from commands.messages import AddPrincipal, Command, RevokePrincipal
 from commands.principals import ADMIN, ROLES, Principal
-from ledger.chain import Checkpoint
 from ledger.exceptions import LedgerError
 from ledger.principal import Principal as PrincipalRecord
 from ledger.principal import token_hash
@@ -56,7 +56,7 @@ pass_context = click.make_pass_decorator(Context)
 )
 @click.pass_context
 def main(ctx: click.Context, database_url: str | None) -> None:
-    """OKR Ledger: every OKR act as an immutable, hash-chained event."""
+    """OKR Ledger: every OKR act as an immutable event in a signed transparency log."""
     context = Context(database_url)
     ctx.obj = context
     ctx.call_on_close(context.close)
@@ -159,15 +159,28 @@ def replay(context: Context, cycle_key: str, until: datetime) -> None:
 
 
 @main.command()
+@click.option(
+    "--service-role",
+    metavar="ROLE",
+    help="PostgreSQL: grant this role only what the service needs (run init as the "
+    "tables' owner; see docs/storage.md).",
+)
 @pass_context
-def init(context: Context) -> None:
-    """Create the ledger's and the read models' tables if absent (safe to run again)."""
+def init(context: Context, service_role: str | None) -> None:
+    """Create the ledger's and the read models' tables if absent and build the
+    transparency log's tree from the stored events (safe to run again)."""
+    from okr_ledger.cli_log import announce_made_key, build_tree, grant
+
     services = context.services
     services.read_models.refresh()
+    announce_made_key(context)
+    tree = build_tree(context)
     click.echo(
         f"store ready ({context.settings.shown_database_url}); "
-        f"log at position {services.ledger.head_position()}"
+        f"log at position {services.ledger.head_position()}; {tree}"
     )
+    if service_role:
+        click.echo(grant(context, service_role))
 
 
 @main.command()
@@ -224,21 +237,44 @@ def project(
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     click.echo(f"following the log from position {models.position()}", err=True)
     try:
-        run_follower(models, stop, poll)
+        run_follower(models, stop, poll, tick=checkpointer(context))
     except KeyboardInterrupt:
         stop.set()
 
 
-def run_follower(models: Any, stop: threading.Event, poll: float) -> None:
-    """Follow the log; survive a rebuild swapping the tables underneath."""
+def checkpointer(context: Context) -> Callable[[], object]:
+    """The follower's second duty: sign a checkpoint when the log has grown and
+    OKR_LEDGER_CHECKPOINT_INTERVAL seconds have passed (nothing without a key)."""
+    from okr_ledger.cli_log import announce_made_key
+
+    announce_made_key(context)
+    return context.services.transparency.maybe_checkpoint
+
+
+def run_follower(
+    models: Any,
+    stop: threading.Event,
+    poll: float,
+    tick: Callable[[], object] | None = None,
+) -> None:
+    """Follow the log (and tick the checkpointer); survive a rebuild swapping the
+    tables underneath."""
     while not stop.is_set():
         try:
             models.refresh()
-            if not models.follower().catch_up():
-                stop.wait(poll)
+            applied = models.follower().catch_up()
         except Exception as error:  # keep following; report and retry
             click.echo(f"read models: {error}; retrying", err=True)
             stop.wait(1.0)
+            continue
+        try:
+            if tick is not None:
+                tick()
+        except Exception as error:  # keep following; a refused checkpoint is reported
+            click.echo(f"checkpointer: {error}", err=True)
+            stop.wait(1.0)
+        if not applied:
+            stop.wait(poll)
 
 
 @main.command()
@@ -269,48 +305,6 @@ def rebuild(context: Context, view: str, check_only: bool) -> None:
             f"{result.view}: rebuilt to position {result.position}; {verdict} the "
             f"live view; generation {result.generation} {action}"
         )
-
-
-@main.command()
-@click.option(
-    "--checkpoint",
-    "checkpoint_text",
-    metavar="POSITION:ROOT",
-    help="Also prove that the log still extends this checkpoint.",
-)
-@pass_context
-def verify(context: Context, checkpoint_text: str | None) -> None:
-    """Walk the hash chain; exit 0 if intact, else name the first bad position."""
-    try:
-        checkpoint = Checkpoint.parse(checkpoint_text) if checkpoint_text else None
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--checkpoint") from None
-    result = context.services.ledger.verify(checkpoint)
-    if result.intact:
-        head = result.checkpoint
-        click.echo(f"intact: {result.checked} events verified; head {head or 'empty log'}")
-        if checkpoint:
-            click.echo(f"the log extends checkpoint {checkpoint}")
-        return
-    click.echo(
-        f"TAMPERED at position {result.failed_at}: {result.problem} "
-        f"({result.checked} events verified before it)",
-        err=True,
-    )
-    sys.exit(1)
-
-
-@main.command()
-@pass_context
-def checkpoint(context: Context) -> None:
-    """Print the log's head position and root hash, to hand to a board."""
-    point = context.services.ledger.checkpoint()
-    if point is None:
-        click.echo("the log is empty", err=True)
-        sys.exit(1)
-    click.echo(f"position: {point.position}")
-    click.echo(f"root:     {point.root}")
-    click.echo(f"checkpoint: {point}")
 
 
 # -- principals ----------------------------------------------------------------------
@@ -386,14 +380,15 @@ def _run(context: Context, command: Command) -> Outcome:
         raise click.ClickException(f"{error.rule}: {error.message}") from None
 
 
-def _register_streams() -> None:
+def _register_more() -> None:
+    from okr_ledger.cli_log import checkpoint, log_group, verify
     from okr_ledger.cli_streams import intake, publish
 
-    main.add_command(publish)
-    main.add_command(intake)
+    for command in (publish, intake, log_group, checkpoint, verify):
+        main.add_command(command)
 
 
-_register_streams()
+_register_more()
 
 
 def _register_imports() -> None:

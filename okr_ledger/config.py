@@ -35,6 +35,13 @@ class Settings:
     SQLite file (or in the working directory), or a per-process key for ``memory://``."""
     metrics_token: str | None = field(default=None, repr=False)
     """When set, ``GET /metrics`` wants ``Authorization: Bearer <it>``; open without it."""
+    signing_key_file: str | None = None
+    """The transparency log's private key (``okr-ledger log keygen`` writes it). Unset on
+    the embedded default: a key beside the SQLite file, made on first use."""
+    checkpoint_interval: float = 5.0
+    """Seconds between signed checkpoints while the log grows."""
+    log_origin: str = "okr-ledger.localhost/ledger"
+    """The origin (key name) of a key made on first use."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -62,6 +69,11 @@ class Settings:
             ),
             secret_key=env.get(f"{PREFIX}SECRET_KEY") or None,
             metrics_token=env.get(f"{PREFIX}METRICS_TOKEN") or None,
+            signing_key_file=env.get(f"{PREFIX}SIGNING_KEY_FILE") or None,
+            checkpoint_interval=float(
+                text("CHECKPOINT_INTERVAL", str(defaults.checkpoint_interval))
+            ),
+            log_origin=text("LOG_ORIGIN", defaults.log_origin),
         )
 
     @property

@@ -7,6 +7,7 @@ report shows exactly what the log holds. Lines stay within 100 columns.
 
 from __future__ import annotations
 
+import base64
 import textwrap
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
@@ -376,12 +377,15 @@ def affects(decision: Decision) -> str:
 
 
 def footer(ledger: Ledger, world: World) -> list[str]:
-    checkpoint = ledger.checkpoint()
+    checkpoint = ledger.chained_recorder.select_checkpoint(None)
     return [
         "",
         RULE,
         f"Replayed to log position {world.position}; log head {ledger.head_position()}",
-        f"Checkpoint {checkpoint}" if checkpoint else "Checkpoint: the log is empty",
+        f"Latest signed checkpoint: tree size {checkpoint.size}, root "
+        f"{base64.b64encode(checkpoint.root_hash).decode()}"
+        if checkpoint
+        else "No signed checkpoint yet (okr-ledger checkpoint signs one)",
     ]
 
 

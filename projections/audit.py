@@ -1,5 +1,6 @@
 """The audit trail: every event flattened, with who, when (recorded and effective), why,
-under which decision, its correlation id and its log position."""
+under which decision, its correlation id, its log position and (added when rows are read)
+its leaf index in the transparency log."""
 
 from __future__ import annotations
 
@@ -76,6 +77,7 @@ def audit_row(row: dict[str, Any], *, full: bool) -> dict[str, Any]:
     that link acts together are left out (auditors and admins get everything)."""
     shown = {
         "position": row["position"],
+        "leaf_index": row.get("leaf_index"),
         "event_type": row["event_type"],
         "aggregate_type": row["aggregate_type"],
         "aggregate_id": row["aggregate_id"],

@@ -322,7 +322,14 @@ class ReadModels:
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         with self.reading() as cursor:
-            return cursor.execute(sql, params).fetchall()
+            rows = cursor.execute(sql, params).fetchall()
+        return self.with_leaf_indexes(rows)
+
+    def with_leaf_indexes(self, rows: list[Any]) -> list[dict[str, Any]]:
+        """Audit rows, each naming its event's leaf index in the transparency log."""
+        leaves = self.ledger.chained_recorder.leaves_of([r["position"] for r in rows])
+        found = {p: leaf.index for p, leaf in leaves.items()}
+        return [{**r, "leaf_index": found.get(r["position"])} for r in rows]
 
     def all_audit_rows(self, filters: dict[str, Any], *, chunk: int = 5000) -> Iterator[Any]:
         """Every matching audit row, in pages (for exports)."""

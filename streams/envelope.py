@@ -3,11 +3,11 @@
 Every stored event becomes one message, keyed by its aggregate id (so one aggregate's
 events stay in order in one partition), with a versioned JSON envelope:
 
-    {"schema": "okr-ledger.event/1", "event_type": "KeyResult.CheckedIn",
+    {"schema": "okr-ledger.event/2", "event_type": "KeyResult.CheckedIn",
      "aggregate_type": "KeyResult", "aggregate_id": "...", "version": 6,
      "position": 201, "actor": "...", "recorded_at": "...", "effective_at": "...",
      "reason": null, "decision_id": null, "correlation_id": "...", "command_id": null,
-     "chain_hash": "...", "payload": {...}}
+     "leaf_index": 200, "leaf_hash": "...", "payload": {...}}
 
 Delivery is at least once: a consumer drops a message whose (aggregate_id, version) it
 has already seen (equivalently, whose position it has passed in that partition).
@@ -26,7 +26,9 @@ import orjson
 
 from projections.records import Record, micros, moment
 
-EVENT_SCHEMA = "okr-ledger.event/1"
+EVENT_SCHEMA = "okr-ledger.event/2"
+EVENT_SCHEMAS = frozenset({"okr-ledger.event/1", EVENT_SCHEMA})
+"""what ``parse`` reads: version 1 (which named a hash-chain link) is still on the topic"""
 WATERMARK_SCHEMA = "okr-ledger.watermark/1"
 Headers = list[tuple[str, bytes]]
 
@@ -35,8 +37,11 @@ EVENT_KIND = ("okr-kind", b"event")
 EVENT_SCHEMA_HEADER = ("okr-schema", EVENT_SCHEMA.encode())
 
 
-def event_message(record: Record, chain_hash: str | None) -> tuple[bytes, bytes, Headers]:
-    """(key, value, headers) of the message for one stored event."""
+def event_message(
+    record: Record, leaf_index: int | None, leaf_hash: str | None
+) -> tuple[bytes, bytes, Headers]:
+    """(key, value, headers) of the message for one stored event, naming its leaf in
+    the transparency log (index and hex hash)."""
     recorded = moment(record.recorded_at).isoformat()
     effective = (
         recorded
@@ -57,7 +62,8 @@ def event_message(record: Record, chain_hash: str | None) -> tuple[bytes, bytes,
         "decision_id": record.decision_id,
         "correlation_id": record.correlation_id,
         "command_id": record.command_id,
-        "chain_hash": chain_hash,
+        "leaf_index": leaf_index,
+        "leaf_hash": leaf_hash,
         "payload": record.data,
     }
     key = record.aggregate_id.encode()
@@ -69,6 +75,7 @@ def event_message(record: Record, chain_hash: str | None) -> tuple[bytes, bytes,
         ("okr-aggregate-id", key),
         ("okr-version", b"%d" % record.version),
         ("okr-position", b"%d" % record.position),
+        *([("okr-leaf-index", b"%d" % leaf_index)] if leaf_index is not None else []),
         ("okr-correlation-id", record.correlation_id.encode()),
     ]
     return key, orjson.dumps(value), headers
@@ -103,7 +110,7 @@ def parse(value: bytes) -> Record | Watermark:
         schema = body.get("schema")
         if schema == WATERMARK_SCHEMA:
             return Watermark(integer(body["position"]))
-        if schema != EVENT_SCHEMA:
+        if schema not in EVENT_SCHEMAS:
             raise MalformedMessage(f"unknown schema {schema!r}")
         return Record(
             position=integer(body["position"]),

@@ -29,8 +29,14 @@ def prepare_page(ledger: Ledger, after: int, head: int, limit: int) -> Page:
     records = decode_page(recorder.read_page(after, min(limit, head - after), head))
     if not records:
         return after, []
-    links = {x.position: x.hash.hex() for x in recorder.select_links(after, len(records))}
-    return records[-1].position, [event_message(r, links.get(r.position)) for r in records]
+    leaves = {x.position: x for x in recorder.select_leaves_by_position(after, len(records))}
+    messages = []
+    for r in records:
+        leaf = leaves.get(r.position)
+        messages.append(
+            event_message(r, leaf.index if leaf else None, leaf.hash.hex() if leaf else None)
+        )
+    return records[-1].position, messages
 
 
 class ThreadPages:

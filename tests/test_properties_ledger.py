@@ -41,7 +41,7 @@ reasons = st.sampled_from([None, "board asked for it", "typo in the first entry"
 
 def raw_log(ledger: Ledger) -> tuple[list[Any], list[Any]]:
     recorder = ledger.chained_recorder
-    return list(recorder.select_raw_events(0, 10**6)), list(recorder.select_links(0, 10**6))
+    return list(recorder.select_raw_events(0, 10**6)), list(recorder.select_leaves(0, 10**6))
 
 
 class LedgerMachine(RuleBasedStateMachine):
@@ -252,7 +252,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.do(command(cycle_id=self.org.cycle, reason=reason))
 
     @invariant()
-    def chain_is_intact(self) -> None:
+    def log_is_intact(self) -> None:
         assert self.ledger.verify().intact
 
     def check_replay_equals_live(self) -> None:

@@ -20,6 +20,7 @@ from web.auth import guard_api_request
 from web.health import blp as health_blueprint
 from web.imports import blp as imports_blueprint
 from web.json import OrjsonProvider
+from web.log import blp as log_blueprint
 from web.readmodels import blp as read_models_blueprint
 from web.resources import blueprints
 from web.state_responses import register_event_schemas
@@ -62,7 +63,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app,
         spec_kwargs={
             "info": {
-                "description": "Every OKR act as an immutable, hash-chained event. "
+                "description": "Every OKR act as an immutable event in a signed transparency log. "
                 f"{CLOSED_CYCLE_RULE} Every scoring rule and re-scoring parameter is in "
                 "docs/scoring.md of the source."
             },
@@ -83,6 +84,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         api.register_blueprint(blueprint)
     api.register_blueprint(read_models_blueprint)
     api.register_blueprint(imports_blueprint)
+    api.register_blueprint(log_blueprint)
     register_event_schemas(api.spec)
     board.register(app)
     return app

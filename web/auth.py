@@ -15,12 +15,17 @@ WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 SPREADSHEET_ROUTES = ("/api/v1/imports", "/api/v1/check-ins/bulk")
 """Routes whose body is a spreadsheet (CSV or XLSX, up to 5 MiB), not JSON."""
 SPREADSHEET_TYPES = (CSV_TYPE, XLSX_TYPE)
+PUBLIC_READS = ("/api/v1/log/checkpoint", "/api/v1/log/key", "/api/v1/log/proofs/")
+"""The transparency log's checkpoints, key and proofs: they reveal hashes only, and
+anyone may check the log with them, so they need no token."""
 
 
 def guard_api_request() -> None:
     """Runs before every /api/v1 route, before its body is parsed: who is calling, may
     they write at all, and is the body JSON. Team-level permissions come later."""
     if not request.path.startswith("/api/"):
+        return
+    if request.method in ("GET", "HEAD") and request.path.startswith(PUBLIC_READS):
         return
     principal = current_principal()
     if request.method in WRITE_METHODS:

@@ -343,6 +343,10 @@ class KpiBoardSchema(Response):
 
 class AuditEventSchema(Response):
     position = Count()
+    leaf_index = Count(
+        "the event's leaf in the transparency log (GET /api/v1/log/proofs/inclusion proves it)",
+        null=True,
+    )
     event_type = Text("e.g. KeyResult.CheckedIn")
     aggregate_type = Text()
     aggregate_id = Id()

@@ -38,6 +38,14 @@ class OutcomeSchema(Schema):
         required=True,
         metadata={"description": "log position reached; pass it as min_position to read models"},
     )
+    leaf_indexes = fields.List(
+        fields.Integer(),
+        required=True,
+        metadata={
+            "description": "the transparency log's leaf index of each event the command "
+            "wrote, in log order (prove one with GET /api/v1/log/proofs/inclusion)"
+        },
+    )
     correlation_id = fields.UUID(required=True)
     command_id = fields.String(allow_none=True)
     replayed = fields.Boolean(

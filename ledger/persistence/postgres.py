@@ -1,18 +1,26 @@
-"""PostgreSQL, with the hash chain, appended by one server-side function per save.
+"""PostgreSQL, with the transparency log's tables, appended by one server-side function.
 
 ``{name}_append(events)`` takes the EXCLUSIVE lock on the events table (as the
 library's recorder does, so positions are issued in commit order), notifies
-subscribers, inserts the events and extends the chain from its true tail, all inside
-one statement run in autocommit mode. The lock is therefore held only while the
-server works and commits, never across a network round trip or while a Python thread
-waits for the interpreter lock: concurrent writers are serialised, but briefly.
+subscribers, inserts the events and their leaves (the next leaf indexes, each leaf's
+RFC 9162 hash computed by the server from the stored bytes), all inside one statement
+run in autocommit mode. The lock is therefore held only while the server works and
+commits, never across a network round trip.
 
-The function hashes exactly as ``ledger.chain.digest`` does; the verifier recomputes
-every link in Python, so the two can never silently disagree.
+The function is ``SECURITY DEFINER``: it runs with the rights of the role that owns the
+tables (the migration role), so the service's role needs only EXECUTE on it, SELECT on
+the tables and INSERT on the nodes and checkpoints (see ``deploy/postgres-roles.sql``).
+Triggers refuse UPDATE, DELETE and TRUNCATE on the events, leaves, nodes and
+checkpoints, whoever asks; only an owner who drops them can rewrite, and
+``okr-ledger verify`` then names the position.
+
+The function builds each leaf exactly as ``ledger.tlog.leaf.encode_leaf`` does; the
+verifier rebuilds every leaf in Python, so the two can never silently disagree.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
@@ -28,96 +36,109 @@ from eventsourcing.utils import retry
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier, Literal
 
-from ledger.chain import DOMAIN, ChainLink, RawEvent
-from ledger.persistence.popo import raw
+from ledger.persistence.postgres_log import PostgresLogTables
+from ledger.tlog.store import RawEvent, raw
 
 SCHEMA_LOCK = 0x6F6B72_4C6564  # an advisory lock key of our own ("okrLed")
 
+# leaf = "OKRLEAF" 0x01 ‖ position ‖ id ‖ version ‖ len ‖ topic ‖ len ‖ state
+LEAF_HASH = (
+    "sha256('\\x00'::bytea || '\\x4f4b524c45414601'::bytea || int8send({p}.notification_id)"
+    " || uuid_send({p}.originator_id) || int8send({p}.originator_version)"
+    " || int4send(octet_length(convert_to({p}.topic, 'UTF8')))"
+    " || convert_to({p}.topic, 'UTF8')"
+    " || int4send(octet_length({p}.state)) || {p}.state)"
+)
+
 APPEND_FUNCTION = """
 CREATE OR REPLACE FUNCTION {schema}.{append}(new_events {schema}.{event_type}[])
-RETURNS SETOF bigint LANGUAGE plpgsql AS $body$
+RETURNS TABLE (appended_position bigint, appended_leaf bigint)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp AS $body$
 DECLARE
-    tail_position bigint;
-    tail_hash bytea;
-    link_hash bytea;
-    ids bigint[];
-    e record;
+    next_index bigint;
 BEGIN
     LOCK TABLE {schema}.{events} IN EXCLUSIVE MODE;
     PERFORM pg_notify({channel}, '');
-    SELECT position, hash INTO tail_position, tail_hash
-        FROM {schema}.{chain} ORDER BY position DESC LIMIT 1;
-    tail_hash := coalesce(tail_hash, decode(repeat('00', 32), 'hex'));
+    SELECT coalesce(max(leaf_index) + 1, 0) INTO next_index FROM {schema}.{leaves};
+    RETURN QUERY
     WITH inserted AS (
         INSERT INTO {schema}.{events} (originator_id, originator_version, topic, state)
         SELECT originator_id, originator_version, topic, state FROM unnest(new_events)
-        RETURNING notification_id
-    ) SELECT array_agg(notification_id ORDER BY notification_id) INTO ids FROM inserted;
-    FOR e IN
-        SELECT notification_id, originator_version,
-               convert_to(replace(originator_id::text, '-', ''), 'UTF8') AS oid,
-               convert_to(topic, 'UTF8') AS topic, state
-        FROM {schema}.{events} WHERE notification_id = ANY(ids) ORDER BY notification_id
-    LOOP
-        link_hash := sha256(
-            {domain} || tail_hash
-            || int8send(e.notification_id) || int8send(coalesce(tail_position, 0))
-            || int8send(e.originator_version)
-            || int8send(octet_length(e.oid)::bigint) || e.oid
-            || int8send(octet_length(e.topic)::bigint) || e.topic
-            || int8send(octet_length(e.state)::bigint) || e.state
-        );
-        INSERT INTO {schema}.{chain} VALUES (e.notification_id, tail_position, link_hash);
-        tail_position := e.notification_id;
-        tail_hash := link_hash;
-        RETURN NEXT e.notification_id;
-    END LOOP;
+        RETURNING notification_id, originator_id, originator_version, topic, state
+    ), leaves AS (
+        INSERT INTO {schema}.{leaves} (leaf_index, position, leaf_hash)
+        SELECT next_index + row_number() OVER (ORDER BY e.notification_id) - 1,
+               e.notification_id, {leaf_hash}
+        FROM inserted e
+        RETURNING position, leaf_index
+    ) SELECT l.position, l.leaf_index FROM leaves l ORDER BY l.position;
 END
 $body$
 """
 
+# The function of the hash-chain era had this name but returned positions only; it goes
+# (CREATE OR REPLACE cannot change a function's result type).
+DROP_CHAIN_APPEND = """
+DO $body$ BEGIN
+    IF EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+               WHERE n.nspname = {schema_name} AND p.proname = {append_name}
+               AND p.prorettype = 'bigint'::regtype) THEN
+        DROP FUNCTION {schema}.{append}({schema}.{event_type}[]);
+    END IF;
+END $body$
+"""
 
-class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
+BACKFILL = """
+INSERT INTO {schema}.{leaves} (leaf_index, position, leaf_hash)
+SELECT row_number() OVER (ORDER BY e.notification_id) - 1, e.notification_id, {leaf_hash}
+FROM {schema}.{events} e
+WHERE NOT EXISTS (SELECT 1 FROM {schema}.{leaves})
+"""
+
+
+class ChainedPostgresApplicationRecorder(PostgresLogTables, PostgresApplicationRecorder):
     def __init__(
         self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
     ) -> None:
         if datastore.enable_db_functions:
-            msg = "the chained recorder has its own append function; unset ENABLE_DB_FUNCTIONS"
+            msg = "the ledger's recorder has its own append function; unset ENABLE_DB_FUNCTIONS"
             raise ProgrammingError(msg)
         super().__init__(datastore, events_table_name=events_table_name)
+        self._recent = threading.local()
         base = events_table_name.removesuffix("_events")
-        self.chain_table_name = f"{base}_chain"
         self.append_function_name = f"{base}_append"
-        self.check_identifier_length(self.chain_table_name)
-        schema, chain = Identifier(self.datastore.schema), Identifier(self.chain_table_name)
+        self.define_log_tables(base)
+        schema = Identifier(self.datastore.schema)
         events = Identifier(self.events_table_name)
+        names = {
+            "schema": schema,
+            "events": events,
+            "leaves": Identifier(self.leaves_table_name),
+            "leaf_hash": SQL(LEAF_HASH.format(p="e")),
+        }
         self.sql_create_statements.append(
-            SQL(
-                "CREATE TABLE IF NOT EXISTS {0}.{1} ("
-                "position bigint PRIMARY KEY, prev_position bigint, hash bytea NOT NULL)"
-            ).format(schema, chain)
+            SQL(DROP_CHAIN_APPEND).format(
+                schema=schema,
+                schema_name=Literal(self.datastore.schema),
+                append=Identifier(self.append_function_name),
+                append_name=Literal(self.append_function_name),
+                event_type=Identifier(self.stored_event_type_name),
+            )
         )
         self.sql_create_statements.append(
             SQL(APPEND_FUNCTION).format(
-                schema=schema,
                 append=Identifier(self.append_function_name),
                 event_type=Identifier(self.stored_event_type_name),
-                events=events,
-                chain=chain,
                 channel=Literal(self.channel_name),
-                domain=Literal(DOMAIN),
+                **names,
             )
         )
+        self.sql_create_statements.extend(self.refusing_triggers())
+        self._backfill = SQL(BACKFILL).format(**names)
         self._append = SQL("SELECT * FROM {0}.{1}(%s)").format(
             schema, Identifier(self.append_function_name)
         )
-        self._select_tail = SQL(
-            "SELECT position, prev_position, hash FROM {0}.{1} ORDER BY position DESC LIMIT 1"
-        ).format(schema, chain)
-        self._select_links = SQL(
-            "SELECT position, prev_position, hash FROM {0}.{1} "
-            "WHERE position > %s ORDER BY position LIMIT %s"
-        ).format(schema, chain)
         self._select_raw = SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state "
             "FROM {0}.{1} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
@@ -141,22 +162,48 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             "WHERE originator_id = %s AND originator_version = %s"
         ).format(schema, events)
 
+    backfilled = 0
+    """leaves given to stored events on first use (a ledger older than the tree)"""
+
     def create_table(self) -> None:
-        """Create the tables, types and function, one process at a time (several
-        workers starting together would otherwise race on the catalogue)."""
+        """Create the tables, types, function and triggers, one process at a time
+        (several workers starting together would otherwise race on the catalogue),
+        then give the events of a ledger written before the tree their leaves. A role
+        that does not own the tables (the service's) finds them made and only reads."""
         with self.datastore.get_connection() as conn:
             conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
             try:
+                if self._made_by_another_role(conn):
+                    self.datastore.register_type_adapters()
+                    return
                 super().create_table()
+                self.backfilled += self.backfill_leaves()
             finally:
                 conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
+
+    def _made_by_another_role(self, conn: Any) -> bool:
+        row = conn.execute(
+            "SELECT pg_has_role(tableowner, 'MEMBER') AS owned FROM pg_tables "
+            "WHERE schemaname = %s AND tablename = %s",
+            (self.datastore.schema, self.events_table_name),
+        ).fetchone()
+        return row is not None and not row["owned"]
+
+    def backfill_leaves(self) -> int:
+        if self.leaf_count() > 0:  # the usual case: no lock taken at start-up
+            return 0
+        with self.datastore.transaction(commit=True) as curs:
+            for statement in self.lock_table_statements:
+                curs.execute(statement, prepare=False)
+            curs.execute(self._backfill, prepare=False)
+            return curs.rowcount
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         if kwargs.get("tracking") is not None:
-            msg = "the chained application recorder does not record tracking"
+            msg = "the ledger's application recorder does not record tracking"
             raise ProgrammingError(msg)
         if not stored_events:
             return []
@@ -166,7 +213,13 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         ]
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self._append, (rows,), prepare=True)
-            return [row[self.append_function_name] for row in curs.fetchall()]
+            appended = curs.fetchall()
+        self._recent.leaves = {r["appended_position"]: r["appended_leaf"] for r in appended}
+        return [r["appended_position"] for r in appended]
+
+    def recent_leaves(self) -> dict[int, int]:
+        """position -> leaf index of this thread's latest append."""
+        return getattr(self._recent, "leaves", {})
 
     # -- reading the raw log ---------------------------------------------------------
 
@@ -185,20 +238,6 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 )
                 for r in curs.fetchall()
             ]
-
-    def select_links(self, after: int, limit: int) -> list[ChainLink]:
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self._select_links, (after, limit), prepare=True)
-            return [
-                ChainLink(r["position"], r["prev_position"], bytes(r["hash"]))
-                for r in curs.fetchall()
-            ]
-
-    def chain_head(self) -> ChainLink | None:
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self._select_tail, prepare=True)
-            r = curs.fetchone()
-            return ChainLink(r["position"], r["prev_position"], bytes(r["hash"])) if r else None
 
     def read_page(self, after: int, limit: int, stop: int) -> list[tuple[Any, ...]]:
         """(position, aggregate id text, version, topic, state) of the stored events

@@ -111,7 +111,7 @@ def test_the_audit_trail_downloads_as_csv(page: Any, base: str):
         page.get_by_role("link", name="CSV").click()
     text = Path(download.value.path()).read_text(encoding="utf-8")
     header, *rows = text.splitlines()
-    assert header.startswith("position,event_type,")
+    assert header.startswith("position,leaf_index,event_type,")
     assert len(rows) > 300
     assert download.value.suggested_filename == "audit.csv"
 

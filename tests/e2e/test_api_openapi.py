@@ -64,7 +64,8 @@ def test_every_route_under_the_api_appears_with_its_methods(
 ) -> None:
     read_models = 9  # cycles, okrs, alignment, priorities, diff, retrospective, chart, KPIs, audit
     imports = 2  # spreadsheet imports, bulk check-ins
-    assert len(operations) == len(ROUTES) + 2 * 10 + read_models + imports  # state, history x 10
+    log = 6  # checkpoint, key, inclusion and consistency proofs, entries, receipts
+    assert len(operations) == len(ROUTES) + 2 * 10 + read_models + imports + log
     missing = [(p, m) for p, m, _ in operations if m not in spec["paths"].get(p, {})]
     assert missing == []
 
@@ -147,6 +148,10 @@ def test_a_bearer_scheme_guards_the_api_but_not_the_health_checks(spec: dict[str
     assert spec["security"] == [{"bearer": []}]
     assert spec["paths"]["/healthz"]["get"]["security"] == []
     assert spec["paths"]["/readyz"]["get"]["security"] == []
+    for public in ("checkpoint", "key", "proofs/inclusion", "proofs/consistency"):
+        assert spec["paths"][f"/api/v1/log/{public}"]["get"]["security"] == []
+    for guarded in ("entries/{index}", "receipts/{correlation_id}"):
+        assert "security" not in spec["paths"][f"/api/v1/log/{guarded}"]["get"]
 
 
 NUMBERS_AS_TEXT = (

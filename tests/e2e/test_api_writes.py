@@ -429,6 +429,7 @@ def test_a_valid_command_succeeds_and_reports_its_outcome(world: World, name: st
     assert outcome["position"] == world.head() > before
     written = world.ledger.read(after=before)
     assert [position for position, _ in written] == list(range(before + 1, world.head() + 1))
+    assert outcome["leaf_indexes"] == list(range(before, world.head()))  # gap-free here
     touched: dict[str, int] = {}
     for _, event in written:
         touched[str(event.originator_id)] = event.originator_version

@@ -29,6 +29,7 @@ def test_the_demo_loads_once_prints_the_cycle_and_verifies(tmp_path: Path) -> No
     code, output = run(url, "demo")
     assert code == 0, output
     assert "demo loaded" in output
+    demo_head = int(output.split("log now at position ")[1].split()[0])
     assert "Q3 2026 (2026-Q3)" in output
     assert "status: closed" in output
 
@@ -41,7 +42,10 @@ def test_the_demo_loads_once_prints_the_cycle_and_verifies(tmp_path: Path) -> No
 
     code, output = run(url, "checkpoint")
     assert code == 0
-    assert output.splitlines()[-1].startswith("checkpoint: ")
+    lines = output.splitlines()
+    assert lines[0] == "okr-ledger.localhost/ledger"  # a C2SP checkpoint note
+    assert lines[1] == str(demo_head)  # the tree over every event the demo wrote
+    assert lines[-1].startswith("— okr-ledger.localhost/ledger ")
 
 
 def test_the_demo_holds_every_act_the_issue_asks_for(tmp_path: Path) -> None:

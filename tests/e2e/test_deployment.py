@@ -49,6 +49,7 @@ def test_the_file_describes_the_database_the_broker_and_every_ledger_process(
         "publisher": "publish",
         "worker": "project",
         "intake": "intake",
+        "checkpointer": "checkpoint",
     }
     assert "--from-kafka" in services["worker"]["command"]
     assert "--no-follower" in services["api"]["command"], "the workers keep the read models"
@@ -114,4 +115,5 @@ def test_the_file_has_no_fallback_database_password() -> None:
     text = (ROOT / "docker-compose.yml").read_text()
 
     assert "change-me" not in text
-    assert text.count("${OKR_LEDGER_DB_PASSWORD:?set OKR_LEDGER_DB_PASSWORD}") == 2
+    # the superuser's, the service role's and (for init) the owner role's logins
+    assert text.count("${OKR_LEDGER_DB_PASSWORD:?set OKR_LEDGER_DB_PASSWORD}") == 3

@@ -1,9 +1,10 @@
 """The ``eventsourcing`` library's own recorder test cases, run against this
-project's hash-chained recorders (on the real PostgreSQL, and on an SQLite file).
+project's recorders (on the real PostgreSQL, and on an SQLite file).
 
-After every library case the hash chain over whatever the case wrote must still
-verify: the chain is written in the same transaction as the events, whatever the
-concurrency the case throws at it.
+After every library case the transparency log's leaves over whatever the case wrote
+must still verify (every event with its leaf, indexes without gaps): the leaves are
+written in the same transaction as the events, whatever the concurrency the case
+throws at it.
 """
 
 from __future__ import annotations
@@ -23,21 +24,21 @@ from eventsourcing.tests.persistence import (
 )
 from psycopg import sql
 
-from ledger.chain import verify
 from ledger.persistence.postgres import ChainedPostgresApplicationRecorder
 from ledger.persistence.sqlite import ChainedSQLiteApplicationRecorder
+from ledger.tlog.audit import verify_log
 from tests.integration.conftest import admin_conninfo, ensure_database, server_url
 
 
 def assert_chains_intact(recorders: list) -> None:
-    """Whatever the library's cases wrote, every recorder's hash chain still verifies."""
+    """Whatever the library's cases wrote, every recorder's leaves still verify."""
     for recorder in recorders:
-        result = verify(recorder)
+        result = verify_log(recorder)
         assert result.intact, (result.failed_at, result.problem)
 
 
 class PostgresSchemaMixin:
-    """A private schema per library case, and a chain check after it."""
+    """A private schema per library case, and a check of the leaves after it."""
 
     recorders: list[ChainedPostgresApplicationRecorder]
 

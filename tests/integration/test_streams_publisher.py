@@ -132,9 +132,9 @@ def test_publishing_the_demo_puts_every_event_on_the_topic_with_its_envelope(
             r.position: r
             for r in decode_page(services.ledger.chained_recorder.read_page(0, head + 1, head))
         }
-        links = {
-            link.position: link.hash.hex()
-            for link in services.ledger.chained_recorder.select_links(0, head)
+        leaves = {
+            leaf.position: leaf
+            for leaf in services.ledger.chained_recorder.select_leaves_by_position(0, head)
         }
     finally:
         services.close()
@@ -147,7 +147,7 @@ def test_publishing_the_demo_puts_every_event_on_the_topic_with_its_envelope(
     for message, body in published:
         record = records[body["position"]]
         headers = dict(message.headers)
-        assert body["schema"] == "okr-ledger.event/1"
+        assert body["schema"] == "okr-ledger.event/2"
         assert body["event_type"] == record.event_type
         assert headers["okr-event-type"] == record.event_type.encode()
         assert headers["okr-aggregate-id"] == record.aggregate_id.encode()
@@ -156,7 +156,9 @@ def test_publishing_the_demo_puts_every_event_on_the_topic_with_its_envelope(
         assert body["actor"] == record.actor
         assert body["correlation_id"] == record.correlation_id
         assert body["payload"] == record.data
-        assert body["chain_hash"] == links[record.position]
+        assert body["leaf_index"] == leaves[record.position].index
+        assert body["leaf_hash"] == leaves[record.position].hash.hex()
+        assert headers["okr-leaf-index"] == str(leaves[record.position].index).encode()
     watermarks = [
         (message.partition, orjson.loads(message.value)["position"])
         for message in messages

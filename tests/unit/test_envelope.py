@@ -30,11 +30,14 @@ def test_every_demo_event_comes_back_from_its_message_as_it_was_stored(
     records = decode_page(recorder.read_page(0, head, head))
     assert len(records) == head
     for record in records:
-        key, value, headers = event_message(record, "ab" * 32)
+        key, value, headers = event_message(record, record.position - 1, "ab" * 32)
         assert key == record.aggregate_id.encode()
         assert parse(value) == record
         assert dict(headers)["okr-kind"] == b"event"
-        assert orjson.loads(value)["schema"] == EVENT_SCHEMA
+        body = orjson.loads(value)
+        assert body["schema"] == EVENT_SCHEMA
+        assert body["leaf_index"] == record.position - 1
+        assert dict(headers)["okr-leaf-index"] == b"%d" % (record.position - 1)
 
 
 def test_a_watermark_carries_its_position() -> None:
@@ -57,7 +60,14 @@ def test_anything_that_is_not_an_envelope_is_refused_as_malformed(value: bytes) 
 
 
 @given(
-    st.sampled_from(["okr-ledger.event/1", "okr-ledger.watermark/1", "okr-ledger.event/2"]),
+    st.sampled_from(
+        [
+            "okr-ledger.event/1",
+            "okr-ledger.watermark/1",
+            "okr-ledger.event/2",
+            "okr-ledger.event/3",
+        ]
+    ),
     st.dictionaries(
         st.sampled_from(["position", "aggregate_id", "version", "recorded_at", "payload"]),
         json_values,
@@ -69,6 +79,6 @@ def test_an_envelope_with_missing_or_mistyped_fields_is_refused_as_malformed(
     value = orjson.dumps({"schema": schema, **fields})
     if schema == "okr-ledger.watermark/1" and type(fields.get("position")) is int:
         assert parse(value) == Watermark(fields["position"])
-    else:  # an event envelope here always lacks fields; version 2 is not known
+    else:  # an event envelope here always lacks fields; version 3 is not known
         with pytest.raises(MalformedMessage):
             parse(value)
