@@ -209,8 +209,9 @@ def verify_export(
     checked = export.check_entries_and_tiles()
     if export.root(export.size) != checkpoint.root_hash:
         raise VerificationError("the tiles do not lead to the checkpoint's root")
-    sizes = export.manifest.get("checkpoints") or []
-    for size in sizes:
+    listed = export.manifest.get("checkpoints") or []
+    for item in listed:
+        size = item.get("size") if isinstance(item, dict) else None
         if not isinstance(size, int) or size < export.since or size > export.size:
             raise VerificationError(f"the manifest names a checkpoint of size {size!r}")
         kept = export.read(f"checkpoints/{size}").decode("utf-8", "replace")

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ledger.exceptions import LedgerError
+from ledger.persistence.importer import Entry
 from ledger.tlog.merkle import leaf_hash
 from ledger.tlog.store import CheckpointRow, LogStore, rebuilt_leaf
 from ledger.tlog.tiles import WIDTH, Tile, bundle_path, encode_bundle, tiles_for
@@ -126,7 +127,9 @@ def export(
         "leaf_format": 1,
         "tile_height": 8,
         "consistency": {"from": since, "to": n, "hashes": proof} if since else None,
-        "checkpoints": [row.size for row in kept],
+        "checkpoints": [
+            {"size": row.size, "issued_at": row.issued_at.isoformat()} for row in kept
+        ],
         "files": dict(sorted(out.digests.items())),
     }
     (partial / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
@@ -171,3 +174,58 @@ def _sync(directory: Path) -> None:
             os.fsync(descriptor)
         finally:
             os.close(descriptor)
+
+
+# -- reading an archive back (import) ------------------------------------------------
+
+
+def read_checkpoints(directory: Path) -> list[CheckpointRow]:
+    """The archive's signed checkpoints, as the store keeps them."""
+    from datetime import datetime
+
+    from ledger.tlog.note import SignedCheckpoint
+
+    manifest = json.loads((directory / "manifest.json").read_text())
+    rows = []
+    for item in manifest["checkpoints"]:
+        note = (directory / "checkpoints" / str(item["size"])).read_text(encoding="utf-8")
+        signed = SignedCheckpoint.from_note(note, datetime.fromisoformat(item["issued_at"]))
+        rows.append(CheckpointRow(signed.size, signed.root_hash, note, signed.issued_at))
+    return rows
+
+
+def read_entries(directory: Path) -> Iterator[Entry]:
+    """Every entry of a full archive, in index order, decoded from its leaf bytes."""
+    from ledger.tlog.leaf import decode_leaf
+    from ledger.tlog.tiles import decode_bundle
+
+    manifest = json.loads((directory / "manifest.json").read_text())
+    index = 0
+    for tile in tiles_for(manifest["size"]):
+        if tile.level:
+            continue
+        data = (directory / bundle_path(tile.index, tile.width)).read_bytes()
+        for leaf in decode_bundle(data):
+            event = decode_leaf(leaf)
+            yield Entry(
+                index,
+                event.position,
+                event.aggregate_id,
+                event.version,
+                event.topic,
+                event.state,
+                leaf_hash(leaf),
+            )
+            index += 1
+
+
+def tree_nodes(entries_hashes: Iterator[bytes]) -> list[tuple[int, int, bytes]]:
+    """Every complete-subtree node (level >= 1) over the given leaf hashes."""
+    from ledger.tlog.merkle import new_nodes
+
+    hashes = list(entries_hashes)
+
+    def missing(level: int, index: int) -> bytes:
+        raise KeyError((level, index))  # new_nodes asks only for nodes it made
+
+    return new_nodes(0, hashes, missing)
