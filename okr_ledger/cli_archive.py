@@ -3,6 +3,7 @@ into another store."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,7 @@ import click
 from ledger.exceptions import LedgerError
 
 if TYPE_CHECKING:
+    from okr_ledger.bootstrap import Services
     from okr_ledger.cli import Context
 
 
@@ -58,8 +60,13 @@ def export_command(context: Context, out: Path, size: int | None, since: int) ->
     click.echo(f"check it: okr-ledger-verify export {done.path} --key '{log.verifier_key()}'")
 
 
-def import_archive(context: Context, path: Path) -> None:
-    """Load an export into this (empty) store, after checking it whole."""
+class ArchiveRefused(LedgerError):
+    rule = "archive_refused"
+
+
+def restore(services: Services, path: Path) -> tuple[int, int, str]:
+    """Check an export whole, then load it into the services' (empty) store:
+    (events written, tree size, origin)."""
     from ledger.persistence.importer import Importer
     from ledger.tlog.archive import read_checkpoints, read_entries, tree_nodes
     from okr_ledger.verifier import VerificationError, parse_vkey
@@ -67,33 +74,31 @@ def import_archive(context: Context, path: Path) -> None:
 
     try:
         key_text = (path / "key").read_text(encoding="utf-8").strip()
-        checkpoint, checked = verify_export(path, parse_vkey(key_text))
-        if json_of(path)["since_size"]:
+        checkpoint, _ = verify_export(path, parse_vkey(key_text))
+        if json.loads((path / "manifest.json").read_text())["since_size"]:
             raise VerificationError("an increment extends an earlier import; import a full export")
-    except (OSError, VerificationError) as error:
-        message = f"the archive does not verify, nothing imported: {error}"
-        raise click.ClickException(message) from None
-    services = context.services
+    except (OSError, ValueError, VerificationError) as error:
+        raise ArchiveRefused(f"the archive does not verify, nothing imported: {error}") from None
     importer = Importer(services.ledger.chained_recorder)
+    written = importer.load(
+        read_entries(path),
+        tree_nodes(entry.leaf_hash for entry in read_entries(path)),
+        read_checkpoints(path),
+    )
+    return written, checkpoint.size, checkpoint.origin
+
+
+def import_archive(context: Context, path: Path) -> None:
+    """Load an export into this (empty) store, after checking it whole."""
     try:
-        written = importer.load(
-            read_entries(path),
-            tree_nodes(entry.leaf_hash for entry in read_entries(path)),
-            read_checkpoints(path),
-        )
+        written, size, origin = restore(context.services, path)
     except LedgerError as error:
-        raise click.ClickException(f"{error.message}; nothing imported") from None
+        raise click.ClickException(f"{error.rule}: {error.message}") from None
     click.echo(
-        f"imported {written} events of {checkpoint.origin} (tree size {checkpoint.size}, "
-        f"{checked} entries verified) into {context.settings.shown_database_url}"
+        f"imported {written} events of {origin} (tree size {size}, every entry verified) "
+        f"into {context.settings.shown_database_url}"
     )
     click.echo(
         "next: give this store the log's signing key (OKR_LEDGER_SIGNING_KEY_FILE) before "
-        "it signs again, then `okr-ledger rebuild` to build the read models"
+        "it signs again, then run `okr-ledger rebuild` to build its read models"
     )
-
-
-def json_of(path: Path) -> dict:  # type: ignore[type-arg]
-    import json
-
-    return dict(json.loads((path / "manifest.json").read_text()))

@@ -24,16 +24,28 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from okr_ledger.verifier import (
-    Checkpoint,
-    VerificationError,
-    VerifierKey,
-    decode_leaf,
-    leaf_hash,
-    node_hash,
-    verify_checkpoint,
-    verify_consistency,
-)
+try:  # the verifier beside this file, as a package module or as copied files
+    from okr_ledger.verifier import (
+        Checkpoint,
+        VerificationError,
+        VerifierKey,
+        decode_leaf,
+        leaf_hash,
+        node_hash,
+        verify_checkpoint,
+        verify_consistency,
+    )
+except ImportError:
+    from verifier import (  # type: ignore[no-redef]
+        Checkpoint,
+        VerificationError,
+        VerifierKey,
+        decode_leaf,
+        leaf_hash,
+        node_hash,
+        verify_checkpoint,
+        verify_consistency,
+    )
 
 FORMAT = "okr-ledger.export/1"
 WIDTH = 256

@@ -37,7 +37,6 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
-    Ed25519PublicKey,
 )
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
@@ -46,7 +45,9 @@ from okr_ledger.verifier import (
     Checkpoint,
     VerificationError,
     VerifierKey,
+    cosignature_time,
     parse_vkey,
+    parse_witness_vkey,
     verify_checkpoint,
     verify_consistency,
 )
@@ -139,39 +140,15 @@ class Cosigner:
 
 def parse_cosigner_vkey(text: str) -> VerifierKey:
     """A witness's verifier key (signature type 0x04)."""
-    parts = text.strip().split("+", 2)  # base64 may hold '+'; a name never does
-    if len(parts) != 3:
-        raise ValueError("a verifier key reads <name>+<key id>+<base64 key>")
-    name, key_hex, encoded = parts
-    try:
-        raw = base64.b64decode(encoded, validate=True)
-    except binascii.Error:
-        raise ValueError("the verifier key is not valid base64") from None
-    if len(raw) != 33 or raw[0] != COSIGNATURE:
-        raise ValueError("not an Ed25519 cosignature verifier key")
-    if cosigner_key_id(name, raw[1:]).hex() != key_hex:
-        raise ValueError("the verifier key's id does not match its name and key")
-    return VerifierKey(name, bytes.fromhex(key_hex), raw[1:])
+    return parse_witness_vkey(text)
 
 
 def verify_cosignature(line: str, body: str, key: VerifierKey) -> int:
     """Check one cosignature line by ``key`` over ``body``; return its timestamp."""
-    if not line.startswith(EM_DASH):
-        raise VerificationError("not a signature line")
-    name, _, encoded = line[len(EM_DASH) :].strip().partition(" ")
-    try:
-        raw = base64.b64decode(encoded, validate=True)
-    except binascii.Error:
-        raise VerificationError("the cosignature is not valid base64") from None
-    if name != key.name or len(raw) != 76 or raw[:4] != key.key_id:
-        raise VerificationError(f"not a cosignature by {key.name}")
-    (timestamp,) = struct.unpack(">Q", raw[4:12])
-    message = f"cosignature/v1\ntime {timestamp}\n{body}".encode()
-    try:
-        Ed25519PublicKey.from_public_bytes(key.public_key).verify(raw[12:], message)
-    except Exception:
-        raise VerificationError(f"the cosignature by {key.name} does not verify") from None
-    return int(timestamp)
+    timestamp = cosignature_time(line, body, key)
+    if timestamp is None:
+        raise VerificationError(f"not a valid cosignature by {key.name}")
+    return timestamp
 
 
 # -- the request -----------------------------------------------------------------------
