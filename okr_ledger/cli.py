@@ -381,10 +381,12 @@ def _run(context: Context, command: Command) -> Outcome:
 
 
 def _register_more() -> None:
+    from okr_ledger.cli_archive import export_command
     from okr_ledger.cli_log import checkpoint, log_group, verify
     from okr_ledger.cli_streams import intake, publish
+    from okr_ledger.cli_witness import witness
 
-    for command in (publish, intake, log_group, checkpoint, verify):
+    for command in (publish, intake, log_group, checkpoint, verify, witness, export_command):
         main.add_command(command)
 
 

@@ -217,6 +217,57 @@ def verify_checkpoint(note: str, key: VerifierKey) -> Checkpoint:
     return Checkpoint(origin, int(size_text), root)
 
 
+# -- witnesses' cosignatures (c2sp.org/tlog-cosignature, cosignature/v1) ---------------
+
+COSIGNATURE = 0x04
+
+
+def parse_witness_vkey(text: str) -> VerifierKey:
+    """A witness's verifier key: ``<name>+<key id>+<base64(0x04 ‖ Ed25519 key)>``."""
+    parts = text.strip().split("+", 2)
+    if len(parts) != 3:
+        raise VerificationError("a witness key reads <name>+<key id>+<base64 key>")
+    name, hex_id, encoded = parts
+    raw = _b64(encoded, "witness key")
+    if len(raw) != 33 or raw[0] != COSIGNATURE:
+        raise VerificationError("the witness key is not an Ed25519 cosignature key")
+    key_id = hashlib.sha256(name.encode() + b"\n\x04" + raw[1:]).digest()[:4]
+    if key_id.hex() != hex_id:
+        raise VerificationError("the witness key's id does not match its name and key")
+    return VerifierKey(name, key_id, raw[1:])
+
+
+def cosignature_time(line: str, body: str, key: VerifierKey) -> int | None:
+    """The timestamp of a valid cosignature by ``key`` over a note's ``body``, or None."""
+    name, _, encoded = line.removeprefix(EM_DASH).strip().partition(" ")
+    try:
+        raw = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if not line.startswith(EM_DASH) or name != key.name or len(raw) != 76:
+        return None
+    if raw[:4] != key.key_id:
+        return None
+    timestamp = struct.unpack(">Q", raw[4:12])[0]
+    message = f"cosignature/v1\ntime {timestamp}\n{body}".encode()
+    try:
+        Ed25519PublicKey.from_public_bytes(key.public_key).verify(raw[12:], message)
+    except InvalidSignature:
+        return None
+    return int(timestamp)
+
+
+def cosigners(note: str, witnesses: list[VerifierKey]) -> set[str]:
+    """The named witnesses that validly cosigned the checkpoint in ``note``."""
+    cut = note.rfind("\n\n")
+    body, lines = note[: cut + 1], note[cut + 2 :].splitlines()
+    return {
+        key.name
+        for key in witnesses
+        if any(cosignature_time(line, body, key) is not None for line in lines)
+    }
+
+
 # -- leaves and receipts ---------------------------------------------------------------
 
 
@@ -384,6 +435,26 @@ def run(args: argparse.Namespace) -> str:
         old, new = _root(args, args.old, args.old_root, m), _root(args, args.new, args.new_root, n)
         verify_consistency(m, n, _hashes(proof), old, new)
         return f"consistency verified: the tree of size {n} extends the tree of size {m}"
+    if args.command == "export":
+        try:  # the file beside this one, as a package module or as copied files
+            from okr_ledger.verifier_export import verify_export
+        except ImportError:
+            from verifier_export import verify_export  # type: ignore[no-redef]
+
+        witnesses = [parse_witness_vkey(_text(w)) for w in args.witness]
+        if args.quorum > len(witnesses):
+            raise VerificationError(f"a quorum of {args.quorum} needs as many --witness keys")
+        c, checked = verify_export(
+            Path(args.path),
+            parse_vkey(_text(args.key)),
+            cosigned=lambda note: len(cosigners(note, witnesses)),
+            quorum=args.quorum,
+        )
+        return (
+            f"export verified: {checked} entries of {c.origin}, tree size {c.size}, root "
+            f"{c.root_hash.hex()}"
+            + (f", cosigned by {args.quorum}+ witnesses" if args.quorum else "")
+        )
     checkpoint, leaves = verify_receipt(_json(args.file), parse_vkey(_text(args.key)))
     return (
         f"receipt verified: {len(leaves)} event(s) at positions "
@@ -414,6 +485,11 @@ def parser() -> argparse.ArgumentParser:
     r = commands.add_parser("receipt", help="a receipt of one command")
     r.add_argument("file")
     r.add_argument("--key", required=True)
+    e = commands.add_parser("export", help="an export of the whole log (okr-ledger export)")
+    e.add_argument("path")
+    e.add_argument("--key", required=True)
+    e.add_argument("--witness", action="append", default=[], help="a witness's key (repeat)")
+    e.add_argument("--quorum", type=int, default=0, help="how many of them must have cosigned")
     return top
 
 
