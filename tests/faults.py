@@ -18,7 +18,7 @@ import sys
 import threading
 from typing import Any
 
-KINDS = ("follower", "worker", "publisher")
+KINDS = ("follower", "worker", "publisher", "import")
 
 
 class Pause:
@@ -41,6 +41,18 @@ class Pause:
 
 def install(kind: str, pause: Pause) -> None:
     """Set the component's own fault-injection hook on every instance made from now."""
+    if kind == "import":
+        from ledger.persistence import importer
+
+        made_importer = importer.Importer.__init__
+
+        def init_importer(self: Any, *args: Any, **kwargs: Any) -> None:
+            made_importer(self, *args, **kwargs)
+            self.chunk = 50  # many chunks, so the N-th one falls mid-import
+            self.after_chunk = pause
+
+        importer.Importer.__init__ = init_importer  # type: ignore[method-assign]
+        return
     if kind == "follower":
         from projections.follower import Follower as cls
     elif kind == "worker":

@@ -43,8 +43,9 @@ class Entry:
 class Importer:
     """Writes an archive's contents into one recorder's store."""
 
-    def __init__(self, recorder: Any) -> None:
+    def __init__(self, recorder: Any, *, chunk: int = CHUNK) -> None:
         self.recorder = recorder
+        self.chunk = chunk
         self.after_chunk: Callable[[int], None] = lambda _count: None
         """A hook the fault tests use: called after each chunk of events is written
         (not yet committed), with the number written so far."""
@@ -79,7 +80,7 @@ class Importer:
                 c.execute(f"SELECT 1 FROM {table} LIMIT 1")
                 if c.fetchone() is not None:
                     raise StoreNotEmpty(f"the target store is not empty ({table} has rows)")
-            for chunk in _chunks(entries):
+            for chunk in _chunks(entries, self.chunk):
                 c.executemany(
                     f"INSERT INTO {events} (rowid, originator_id, originator_version, topic, "
                     "state) VALUES (?, ?, ?, ?, ?)",
@@ -91,7 +92,7 @@ class Importer:
                 )
                 written += len(chunk)
                 self.after_chunk(written)
-            for node_chunk in _chunks(nodes):
+            for node_chunk in _chunks(nodes, self.chunk):
                 c.executemany(f"INSERT INTO {NODES} VALUES (?, ?, ?)", node_chunk)
             c.executemany(
                 f"INSERT INTO {CHECKPOINTS} VALUES (?, ?, ?, ?)",
@@ -130,7 +131,7 @@ class Importer:
             copy_leaves = SQL("COPY {0}.{1} (leaf_index, position, leaf_hash) FROM STDIN").format(
                 schema, leaves
             )
-            for chunk in _chunks(entries):
+            for chunk in _chunks(entries, self.chunk):
                 with cur.copy(copy_events) as copy:
                     for e in chunk:
                         copy.write_row((e.position, e.aggregate_id, e.version, e.topic, e.state))
@@ -176,7 +177,7 @@ class Importer:
         return int(loader(list(entries), list(nodes), checkpoints))
 
 
-def _chunks(items: Iterable[Any]) -> Iterator[list[Any]]:
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
     iterator = iter(items)
-    while chunk := list(islice(iterator, CHUNK)):
+    while chunk := list(islice(iterator, size)):
         yield chunk

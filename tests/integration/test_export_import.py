@@ -4,6 +4,9 @@ import into an empty store; the same leaves, roots, checkpoints and read models.
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,7 @@ from okr_ledger.cli_archive import ArchiveRefused, restore
 from okr_ledger.config import Settings
 from okr_ledger.verifier import parse_vkey
 from okr_ledger.verifier_export import verify_export
+from tests import faults
 
 pytestmark = pytest.mark.postgres
 
@@ -133,4 +137,53 @@ def test_an_archive_that_does_not_verify_writes_nothing(
         assert target.ledger.head_position() == 0
     finally:
         source.close()
+        target.close()
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgres"])
+def test_an_import_killed_mid_way_five_times_leaves_the_target_empty_then_completes(
+    tmp_path: Path, pg_url: str, key_file: Path, store: str
+) -> None:
+    """Killed at the 1st to 5th chunk of 50 events (written, not committed): each time
+    the target is as empty as it was; the sixth run imports everything."""
+    source = services_at(f"sqlite:///{tmp_path / 'source.sqlite'}", key_file)
+    try:
+        demo.load(source)
+        archive = export_of(source, tmp_path / "archive")
+        expected = leaves_of(source)
+    finally:
+        source.close()
+    url = pg_url if store == "postgres" else f"sqlite:///{tmp_path / 'target.sqlite'}"
+    env = {**os.environ, "OKR_LEDGER_SIGNING_KEY_FILE": str(key_file)}
+    for chunk in range(1, 6):
+        process = subprocess.Popen(
+            faults.command("import", chunk, url, "import", str(archive)),
+            stdout=subprocess.PIPE,
+            env=env,
+        )
+        try:
+            assert faults.wait_until_paused(process) == 50 * chunk
+        finally:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()
+            assert process.stdout is not None
+            process.stdout.close()
+        target = services_at(url, key_file)
+        try:
+            assert leaves_of(target) == []
+            assert target.ledger.head_position() == 0
+        finally:
+            target.close()
+    done = subprocess.run(
+        [sys.executable, "-m", "okr_ledger", "--database-url", url, "import", str(archive)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    target = services_at(url, key_file)
+    try:
+        assert leaves_of(target) == expected
+    finally:
         target.close()
