@@ -36,6 +36,8 @@ IMPORT = "import"
 """the spreadsheet imports (``POST /api/v1/imports``, ``POST /api/v1/check-ins/bulk``)"""
 LOG = "log"
 """the transparency log's routes (``/api/v1/log/...``)"""
+ARCHIVE = "archive"
+"""``okr-ledger export`` and ``okr-ledger import`` of an archive (the command line only)"""
 
 
 @dataclass(frozen=True)
@@ -283,6 +285,30 @@ PROTOCOL = [
         "Report it: the operator runs `okr-ledger verify`, which names the position.",
         (LOG,),
     ),
+    ErrorCode(
+        "export_refused",
+        409,
+        "An export cannot be written: its directory exists, no checkpoint of that size was "
+        "signed, the tree is not built to it, or a stored entry no longer matches its leaf.",
+        "Pick a new directory or a signed size; run `okr-ledger verify` if an entry is named.",
+        (ARCHIVE,),
+    ),
+    ErrorCode(
+        "archive_refused",
+        422,
+        "An archive to import does not verify (the first bad entry, tile, checkpoint or file "
+        "is named) or is an increment; nothing was imported.",
+        "Import a whole, intact export; check it with `okr-ledger-verify export`.",
+        (ARCHIVE,),
+    ),
+    ErrorCode(
+        "store_not_empty",
+        409,
+        "An import goes into an empty store only; this one holds events, leaves or "
+        "checkpoints. Nothing was imported.",
+        "Point `--database-url` at a new, empty database or file.",
+        (ARCHIVE,),
+    ),
 ]
 
 RULES = [
@@ -425,6 +451,7 @@ KIND_NAMES = {
     ROUTING: "any URL",
     IMPORT: "spreadsheet imports",
     LOG: "transparency log",
+    ARCHIVE: "export and import (command line)",
 }
 
 
