@@ -126,6 +126,15 @@ def test_sign_out_ends_the_session(admin: FlaskClient):
     assert admin.get("/board/cycles").status_code == 303
 
 
+def test_a_copy_of_the_cookie_taken_before_sign_out_stops_working(admin: FlaskClient):
+    page = admin.get("/board/cycles")
+    copied = admin.get_cookie(SESSION_COOKIE, path="/board/")
+    assert copied is not None
+    admin.post("/board/sign-out", data={"csrf_token": csrf_of(page)}, headers={"Origin": ORIGIN})
+    admin.set_cookie(SESSION_COOKIE, copied.value, path="/board/")
+    assert admin.get("/board/cycles").status_code == 303
+
+
 def test_sign_out_from_another_site_is_refused(admin: FlaskClient):
     page = admin.get("/board/cycles")
     response = admin.post(

@@ -3,9 +3,12 @@
 The cookie holds the token's SHA-256 hash (never the token), a session id and the time
 it was issued, signed with the secret key (``OKR_LEDGER_SECRET_KEY``, or a generated key
 file). Each request resolves the hash to its principal again, so revoking the principal
-ends every session at once. Sign-in and sign-out are POST forms guarded twice against
-cross-site requests: a double-submit token (a SameSite=Strict cookie that the form must
-repeat) and the ``Origin`` (or ``Referer``) header, which must name this site.
+ends every session at once. Signing out records the session id as ended (in the table
+``board_ended_sessions`` beside the read models, shared by every worker), so a copy of
+the cookie taken before stops working too. Sign-in and sign-out are POST forms guarded
+twice against cross-site requests: a double-submit token (a SameSite=Strict cookie that
+the form must repeat) and the ``Origin`` (or ``Referer``) header, which must name this
+site.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -86,7 +90,11 @@ def signed_in_principal() -> Principal | None:
             payload: Any = _serializer().loads(cookie, max_age=SESSION_MAX_AGE)
         except BadSignature:
             payload = None
-        if isinstance(payload, dict) and isinstance(payload.get("t"), str):
+        if (
+            isinstance(payload, dict)
+            and isinstance(payload.get("t"), str)
+            and not session_ended(str(payload.get("sid")))
+        ):
             authenticator = current_app.extensions["okr_ledger"].authenticator
             principal = authenticator.principal_for_hash(payload["t"])
     g.board_principal = principal
@@ -111,7 +119,44 @@ def start_session(response: Response, token: str) -> None:
     set_cookie(response, CSRF_COOKIE, secrets.token_urlsafe(32), None)
 
 
+ENDED = "board_ended_sessions"
+
+
+def _ended_table(cursor: Any) -> None:
+    cursor.execute(
+        f"CREATE TABLE IF NOT EXISTS {ENDED} (sid TEXT PRIMARY KEY, ended_at BIGINT NOT NULL)"
+    )
+
+
+def session_ended(sid: str) -> bool:
+    store = current_app.extensions["okr_ledger"].read_models.store
+    with store.transaction() as cursor:
+        _ended_table(cursor)
+        row = cursor.execute(f"SELECT 1 AS ended FROM {ENDED} WHERE sid = %s", (sid,)).fetchone()
+    return row is not None
+
+
+def _record_ended(cookie: str | None) -> None:
+    """Mark the signed-in session of ``cookie`` (if it is a valid one) as ended."""
+    if not cookie:
+        return
+    try:
+        payload: Any = _serializer().loads(cookie, max_age=SESSION_MAX_AGE)
+    except BadSignature:
+        return
+    if not isinstance(payload, dict) or not isinstance(payload.get("sid"), str):
+        return
+    store = current_app.extensions["okr_ledger"].read_models.store
+    with store.transaction() as cursor:
+        _ended_table(cursor)
+        cursor.execute(
+            f"INSERT INTO {ENDED} (sid, ended_at) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+            (payload["sid"], int(time.time())),
+        )
+
+
 def end_session(response: Response) -> None:
+    _record_ended(request.cookies.get(SESSION_COOKIE))
     response.delete_cookie(SESSION_COOKIE, path="/board/", samesite="Strict", httponly=True)
     response.delete_cookie(CSRF_COOKIE, path="/board/", samesite="Strict", httponly=True)
 
