@@ -328,6 +328,11 @@ RULES = [
         "baseline measured), so there is nothing to carry forward.",
         "Leave it out of `key_result_ids`, or define a new key result in the next cycle.",
     ),
+    _rule(
+        "bad_url",
+        "A webhook URL is not an absolute http(s) URL, or carries credentials.",
+        FIX,
+    ),
     _rule("band_not_allowed", "This kind of key result has no band.", FIX),
     _rule("band_order", "Band or KPI thresholds are in the wrong order.", FIX),
     _rule("band_required", "A band key result needs band_low and band_high.", FIX),
@@ -398,6 +403,11 @@ RULES = [
     _rule("parent_level", "That level of unit cannot sit under that parent.", FIX),
     _rule("parent_required", "A function or team needs a parent unit.", FIX),
     _rule(
+        "private_target",
+        "A webhook URL resolves to a loopback or private-network address.",
+        "Use a public receiver, or set OKR_LEDGER_WEBHOOK_ALLOW_PRIVATE=1 on premises.",
+    ),
+    _rule(
         "reason_or_decision_required",
         "The act needs a reason or the decision behind it.",
         "Send `reason` or `decision_id`.",
@@ -422,6 +432,11 @@ RULES = [
     _rule("too_many", "Too many items (e.g. blockers).", FIX),
     _rule("too_precise", "The number has more than ten decimal places.", FIX),
     _rule("tree_loop", "A unit cannot move under itself or its descendant.", FIX),
+    _rule(
+        "unresolvable_target",
+        "A webhook URL's host does not resolve (in time).",
+        "Check the host name; send again once it resolves.",
+    ),
     _rule("wrong_objective", "The key result does not belong to this objective.", FIX),
     _rule("wrong_team", "`on_id` does not belong to `on_team_id`.", FIX),
 ]

@@ -40,6 +40,7 @@ KIND_NAMES = {
     "Receipt": "receipt",
     "Principal": "principal",
     "ApiToken": "API token",
+    "Subscription": "webhook subscription",
     "LedgerAggregate": "record",
 }
 

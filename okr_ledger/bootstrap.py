@@ -6,10 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import commands.handlers  # noqa: F401  (registers every handler)
 from commands.auth import Authenticator
 from commands.bus import CommandBus
+from deliveries.dispatcher import Dispatcher
+from deliveries.store import DeliveryStore
 from ledger.application import Ledger
 from ledger.meta import utc_now
 from ledger.tlog.service import TransparencyLog
@@ -55,12 +58,36 @@ class Services:
     def transparency(self) -> None:
         self._transparency = None
 
+    _deliveries: DeliveryStore | None = None
+
     @property
     def read_models(self) -> ReadModels:
         """The read side, built on first use (it creates its tables if need be)."""
         if self._read_models is None:
             self._read_models = ReadModels(self.ledger)
         return self._read_models
+
+    @property
+    def deliveries(self) -> DeliveryStore:
+        """The webhook deliveries' tables (next to the read models)."""
+        if self._deliveries is None:
+            self._deliveries = DeliveryStore(self.read_models.store)
+        return self._deliveries
+
+    def dispatcher(self, **overrides: Any) -> Dispatcher:
+        """The webhook dispatcher, configured from the settings."""
+        settings = self.settings
+        options: dict[str, Any] = {
+            "read_models": self.read_models,
+            "allow_private": settings.webhook_allow_private,
+            "max_attempts": settings.webhook_max_attempts,
+            "backoff_seconds": settings.webhook_backoff_seconds,
+            "timeout": settings.webhook_timeout_seconds,
+            "clock": self.bus.clock,
+            "bus": self.bus,
+            **overrides,
+        }
+        return Dispatcher(self.ledger, self.deliveries, **options)
 
     def close(self) -> None:
         if self._read_models is not None:

@@ -167,12 +167,13 @@ def replay(context: Context, cycle_key: str, until: datetime) -> None:
 )
 @pass_context
 def init(context: Context, service_role: str | None) -> None:
-    """Create the ledger's and the read models' tables if absent and build the
-    transparency log's tree from the stored events (safe to run again)."""
+    """Create the ledger's, the read models' and the deliveries' tables if absent and
+    build the transparency log's tree from the stored events (safe to run again)."""
     from okr_ledger.cli_log import announce_made_key, build_tree, grant
 
     services = context.services
     services.read_models.refresh()
+    services.deliveries  # noqa: B018  (creates the webhook deliveries' tables)
     announce_made_key(context)
     tree = build_tree(context)
     click.echo(
@@ -236,8 +237,11 @@ def project(
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     click.echo(f"following the log from position {models.position()}", err=True)
+    # On the embedded default this process also runs the webhook deliveries.
+    embedded = context.settings.database_url.startswith("sqlite")
+    dispatcher = context.services.dispatcher() if embedded else None
     try:
-        run_follower(models, stop, poll, tick=checkpointer(context))
+        run_follower(models, stop, poll, tick=checkpointer(context), dispatcher=dispatcher)
     except KeyboardInterrupt:
         stop.set()
 
@@ -256,9 +260,10 @@ def run_follower(
     stop: threading.Event,
     poll: float,
     tick: Callable[[], object] | None = None,
+    dispatcher: Any = None,
 ) -> None:
-    """Follow the log (and tick the checkpointer); survive a rebuild swapping the
-    tables underneath."""
+    """Follow the log (and tick the checkpointer, and deliver webhooks between
+    batches); survive a rebuild swapping the tables underneath."""
     while not stop.is_set():
         try:
             models.refresh()
@@ -272,6 +277,12 @@ def run_follower(
                 tick()
         except Exception as error:  # keep following; a refused checkpoint is reported
             click.echo(f"checkpointer: {error}", err=True)
+            stop.wait(1.0)
+        try:
+            if dispatcher is not None:
+                applied += dispatcher.step()
+        except Exception as error:  # keep following; deliveries retry on their own
+            click.echo(f"deliveries: {error}", err=True)
             stop.wait(1.0)
         if not applied:
             stop.wait(poll)
@@ -382,11 +393,21 @@ def _run(context: Context, command: Command) -> Outcome:
 
 def _register_more() -> None:
     from okr_ledger.cli_archive import export_command
+    from okr_ledger.cli_deliver import deliver
     from okr_ledger.cli_log import checkpoint, log_group, verify
     from okr_ledger.cli_streams import intake, publish
     from okr_ledger.cli_witness import witness
 
-    for command in (publish, intake, log_group, checkpoint, verify, witness, export_command):
+    for command in (
+        publish,
+        intake,
+        log_group,
+        checkpoint,
+        verify,
+        witness,
+        export_command,
+        deliver,
+    ):
         main.add_command(command)
 
 

@@ -42,6 +42,16 @@ class Settings:
     """Seconds between signed checkpoints while the log grows."""
     log_origin: str = "okr-ledger.localhost/ledger"
     """The origin (key name) of a key made on first use."""
+    webhook_allow_private: bool = False
+    """Allow webhooks to loopback and private-network addresses (tests, on-premises
+    receivers); refused by default, at subscribe time and before every delivery."""
+    webhook_max_attempts: int = 15
+    """Attempts per notification before it becomes a dead letter."""
+    webhook_backoff_seconds: float = 5.0
+    """The pause after a first failed attempt; it doubles after each further one (to
+    at most a day: with 15 attempts, the retries span about two days)."""
+    webhook_timeout_seconds: float = 5.0
+    """How long one delivery may take (connect and answer) before it counts as failed."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -74,6 +84,20 @@ class Settings:
                 text("CHECKPOINT_INTERVAL", str(defaults.checkpoint_interval))
             ),
             log_origin=text("LOG_ORIGIN", defaults.log_origin),
+            webhook_allow_private=env.get(f"{PREFIX}WEBHOOK_ALLOW_PRIVATE", "") == "1",
+            webhook_max_attempts=max(
+                1, int(text("WEBHOOK_MAX_ATTEMPTS", str(defaults.webhook_max_attempts)))
+            ),
+            webhook_backoff_seconds=max(
+                0.0, float(text("WEBHOOK_BACKOFF_SECONDS", str(defaults.webhook_backoff_seconds)))
+            ),
+            webhook_timeout_seconds=min(
+                max(
+                    float(text("WEBHOOK_TIMEOUT_SECONDS", str(defaults.webhook_timeout_seconds))),
+                    0.1,
+                ),
+                30.0,
+            ),
         )
 
     @property

@@ -14,6 +14,7 @@ from flask import Flask
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
+import web.due  # noqa: F401  (registers GET /cycles/{cycle}/due on the read models)
 from ledger.cycle import CLOSED_CYCLE_RULE
 from web import board, errors, metrics, refs, request_id
 from web.auth import guard_api_request
@@ -24,6 +25,7 @@ from web.log import blp as log_blueprint
 from web.readmodels import blp as read_models_blueprint
 from web.resources import blueprints
 from web.state_responses import register_event_schemas
+from web.webhooks import blp as webhooks_blueprint
 
 
 class OkrApi(Api):  # type: ignore[misc]
@@ -85,6 +87,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(read_models_blueprint)
     api.register_blueprint(imports_blueprint)
     api.register_blueprint(log_blueprint)
+    api.register_blueprint(webhooks_blueprint)
     register_event_schemas(api.spec)
     board.register(app)
     return app

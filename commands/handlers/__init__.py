@@ -15,4 +15,5 @@ from commands.handlers import (  # noqa: F401
     principals,
     strategy,
     teams,
+    webhooks,
 )

@@ -15,6 +15,8 @@ from web.resources import API, RESOURCES
 from web.writes import Route
 
 WRITES = {"POST", "PUT", "DELETE", "PATCH"}
+WEBHOOK_WRITES = ("Subscribe", "Unsubscribe", "replayDeadLetters")
+"""write operations of their own (the secret is made beside the command)"""
 ERRORS = ("400", "401", "403", "404", "409", "422")
 ROUTES: dict[str, Route] = {
     route.command.__name__: route for _, _, _, _, routes in RESOURCES for route in routes
@@ -62,10 +64,12 @@ def test_the_document_is_openapi_3_and_needs_no_token(spec: dict[str, Any]) -> N
 def test_every_route_under_the_api_appears_with_its_methods(
     spec: dict[str, Any], operations: list[tuple[str, str, str]]
 ) -> None:
-    read_models = 9  # cycles, okrs, alignment, priorities, diff, retrospective, chart, KPIs, audit
+    read_models = 10  # cycles, okrs, alignment, priorities, diff, retrospective, chart, KPIs,
+    # audit, due
     imports = 2  # spreadsheet imports, bulk check-ins
     log = 6  # checkpoint, key, inclusion and consistency proofs, entries, receipts
-    assert len(operations) == len(ROUTES) + 2 * 10 + read_models + imports + log
+    webhooks = 5  # subscribe, list, read, end, replay dead letters
+    assert len(operations) == len(ROUTES) + 2 * 10 + read_models + imports + log + webhooks
     missing = [(p, m) for p, m, _ in operations if m not in spec["paths"].get(p, {})]
     assert missing == []
 
@@ -75,7 +79,7 @@ def test_every_write_operation_is_identified_by_its_command(
 ) -> None:
     writes = [(p, m, e) for p, m, e in operations if m.upper() in WRITES]
     writes = [(p, m, e) for p, m, e in writes if not e.startswith("imports.")]
-    assert len(writes) == len(ROUTES)
+    assert len(writes) == len(ROUTES) + len(WEBHOOK_WRITES)
     for path, method, endpoint in writes:
         assert spec["paths"][path][method].get("operationId") == endpoint.split(".")[-1]
 

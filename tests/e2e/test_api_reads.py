@@ -94,6 +94,7 @@ def test_every_read_route_of_the_app_is_covered(app: Any) -> None:
         f"{API}/cycles/<cycle>/retrospective/key-results/<key_result>/chart.svg",
         f"{API}/kpis/health",
         f"{API}/audit",
+        f"{API}/cycles/<cycle>/due",  # covered by test_api_webhooks.py and unit/test_due.py
     }
     log = {  # covered by test_log_routes.py
         f"{API}/log/checkpoint",
@@ -103,7 +104,11 @@ def test_every_read_route_of_the_app_is_covered(app: Any) -> None:
         f"{API}/log/entries/<index>",
         f"{API}/log/receipts/<correlation_id>",
     }
-    assert reads - read_models - log == states | {f"{rule}/history" for rule in states}
+    webhooks = {  # covered by test_api_webhooks.py
+        f"{API}/webhooks",
+        f"{API}/webhooks/<uuid:subscription_id>",
+    }
+    assert reads - read_models - log - webhooks == states | {f"{rule}/history" for rule in states}
 
 
 # -- state ---------------------------------------------------------------------------

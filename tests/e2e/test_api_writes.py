@@ -405,6 +405,7 @@ def test_every_write_route_of_the_app_has_a_scenario(app: Any) -> None:
         and rule.methods & {"POST", "PUT", "DELETE", "PATCH"}
         and not rule.endpoint.startswith("imports.")  # spreadsheet bodies: test_api_imports
     }
+    writes -= {"Subscribe", "Unsubscribe", "replayDeadLetters"}  # test_api_webhooks.py
     assert writes == set(ROUTES)
     assert sorted(writes - set(SCENARIOS)) == [], "write routes without a scenario"
     assert sorted(set(SCENARIOS) - writes) == [], "scenarios without a route"

@@ -14,7 +14,9 @@ from ledger.exceptions import LedgerError, RuleViolation
 from web.errors import HTTP_CODES, WEB_STATUS_OF
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("ledger", "commands", "web", "projections", "streams", "okr_ledger")
+PACKAGES = (
+    "ledger", "commands", "web", "projections", "streams", "deliveries", "okr_ledger",
+)  # fmt: skip
 CODE_ARGUMENT = {"RuleViolation": 0, "BadRequest": 0, "error_response": 1, "refused": 1}
 """Calls that take an error code, and the position of the code among their arguments."""
 TABLE_DRIVEN = {"http_error"}
