@@ -27,13 +27,32 @@ from projections.vocabulary import time_text
     metavar="ID",
     help="Put a subscription's dead letters back in its queue, then exit.",
 )
+@click.option("--status", is_flag=True, help="Print the deliveries' position and lag, then exit.")
+@click.option(
+    "--max-lag",
+    type=click.IntRange(0),
+    help="With --status: exit 1 if the deliveries lag further behind the log.",
+)
 @click.pass_obj
 def deliver(
-    context: object, once: bool, poll: float, dead_of: str | None, replay_of: str | None
+    context: object,
+    once: bool,
+    poll: float,
+    dead_of: str | None,
+    replay_of: str | None,
+    status: bool,
+    max_lag: int | None,
 ) -> None:
     """Deliver webhook notifications from the log (Ctrl-C to stop)."""
     services = context.services  # type: ignore[attr-defined]
     store = services.deliveries
+    if status:
+        from okr_ledger.cli_streams import report_lag
+
+        report_lag("deliveries", store.position(), services.ledger.head_position(), max_lag)
+        with store.transaction(commit=False) as cursor:
+            click.echo(f"deliveries: {store.pending_count(cursor)} pending")
+        return
     if dead_of or replay_of:
         ident = str(_uuid(dead_of or replay_of))
         if replay_of:

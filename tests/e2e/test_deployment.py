@@ -47,6 +47,7 @@ def test_the_file_describes_the_database_the_broker_and_every_ledger_process(
         "init": "init",
         "api": "serve",
         "publisher": "publish",
+        "deliver": "deliver",
         "worker": "project",
         "intake": "intake",
         "checkpointer": "checkpoint",

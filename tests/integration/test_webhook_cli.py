@@ -33,12 +33,12 @@ def hook(tmp_path: Path, app: tuple[Any, ServicesSwitch]) -> Iterator[Hooked]:
     made.services.close()
 
 
-def deliver(hook: Hooked, *args: str, **env: str) -> str:
+def deliver(hook: Hooked, *args: str, code: int = 0, **env: str) -> str:
     url = hook.services.settings.database_url
     result = CliRunner().invoke(
         main, ["--database-url", url, "deliver", *args], env={**PRIVATE_OK, **env}
     )
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == code, result.output
     return result.output
 
 
@@ -49,6 +49,7 @@ def test_deliver_once_sends_lists_dead_letters_and_replays_them(
     try:
         subscription = hook.subscribe(receiver.url, ["decision_recorded"])
         hook.decide("tell the teams")
+        assert "lag" in deliver(hook, "--status", "--max-lag", "0", code=1)
         one_try = {"OKR_LEDGER_WEBHOOK_MAX_ATTEMPTS": "1"}
         assert "queued 1, attempts 1, pending 0" in deliver(hook, "--once", **one_try)
         listed = deliver(hook, "--dead", subscription["id"])
@@ -58,6 +59,9 @@ def test_deliver_once_sends_lists_dead_letters_and_replays_them(
         receiver = receiver.restart(status=200)
         assert "replayed 1 dead letter(s)" in deliver(hook, "--replay-dead", subscription["id"])
         assert "attempts 1, pending 0" in deliver(hook, "--once")
+        status = deliver(hook, "--status", "--max-lag", "0")
+        assert "lag 0" in status
+        assert "0 pending" in status
         first, second = receiver.received()
         assert first["webhook-id"] == second["webhook-id"] == dead.split()[0]
         verified(subscription["secret"], second)
