@@ -214,16 +214,18 @@ def test_a_dropped_entry_is_named(store: FakeStore, tmp_path: Path) -> None:
         verify_export(path, parse_vkey(store.signer.vkey))
 
 
+def swap_first_two(data: bytearray) -> None:
+    """Swap the first two entries of an entry bundle."""
+    a = int.from_bytes(data[:2], "big")
+    b = int.from_bytes(data[2 + a : 4 + a], "big")
+    first, second = bytes(data[: 2 + a]), bytes(data[2 + a : 4 + a + b])
+    data[: 4 + a + b] = second + first
+
+
 def test_two_swapped_entries_are_named(store: FakeStore, tmp_path: Path) -> None:
     """Swapped in the bundle and in the tile alike, so that each entry still hashes
     to its place: the positions give the swap away."""
     path = write(store, tmp_path / "export")
-
-    def swap_first_two(data: bytearray) -> None:
-        a = int.from_bytes(data[:2], "big")
-        b = int.from_bytes(data[2 + a : 4 + a], "big")
-        first, second = bytes(data[: 2 + a]), bytes(data[2 + a : 4 + a + b])
-        data[: 4 + a + b] = second + first
 
     tamper_entry(path, 0, swap_first_two)
     tile = path / "tile" / "0" / "000"
@@ -235,12 +237,6 @@ def test_two_swapped_entries_are_named(store: FakeStore, tmp_path: Path) -> None
 
 def test_an_entry_swapped_in_its_bundle_alone_is_named(store: FakeStore, tmp_path: Path) -> None:
     path = write(store, tmp_path / "export")
-
-    def swap_first_two(data: bytearray) -> None:
-        a = int.from_bytes(data[:2], "big")
-        b = int.from_bytes(data[2 + a : 4 + a], "big")
-        first, second = bytes(data[: 2 + a]), bytes(data[2 + a : 4 + a + b])
-        data[: 4 + a + b] = second + first
 
     tamper_entry(path, 0, swap_first_two)
     with pytest.raises(VerificationError, match="entry 0 does not hash to its tile"):
