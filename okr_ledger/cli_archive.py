@@ -4,6 +4,7 @@ into another store."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -67,7 +68,7 @@ class ArchiveRefused(LedgerError):
 def restore(services: Services, path: Path) -> tuple[int, int, str]:
     """Check an export whole, then load it into the services' (empty) store:
     (events written, tree size, origin)."""
-    from ledger.persistence.importer import Importer
+    from ledger.persistence.importer import Entry, Importer
     from ledger.tlog.archive import read_checkpoints, read_entries, tree_nodes
     from okr_ledger.verifier import VerificationError, parse_vkey
     from okr_ledger.verifier_export import verify_export
@@ -79,12 +80,19 @@ def restore(services: Services, path: Path) -> tuple[int, int, str]:
             raise VerificationError("an increment extends an earlier import; import a full export")
     except (OSError, ValueError, VerificationError) as error:
         raise ArchiveRefused(f"the archive does not verify, nothing imported: {error}") from None
+    hashes: list[bytes] = []
+
+    def entries() -> Iterator[Entry]:
+        for entry in read_entries(path):
+            hashes.append(entry.leaf_hash)
+            yield entry
+
+    def nodes() -> Iterator[tuple[int, int, bytes]]:
+        # the importer reads the nodes after the entries: the bundles are read once
+        yield from tree_nodes(iter(hashes))
+
     importer = Importer(services.ledger.chained_recorder)
-    written = importer.load(
-        read_entries(path),
-        tree_nodes(entry.leaf_hash for entry in read_entries(path)),
-        read_checkpoints(path),
-    )
+    written = importer.load(entries(), nodes(), read_checkpoints(path))
     return written, checkpoint.size, checkpoint.origin
 
 
