@@ -248,11 +248,17 @@ def project(
 
 def checkpointer(context: Context) -> Callable[[], object]:
     """The follower's second duty: sign a checkpoint when the log has grown and
-    OKR_LEDGER_CHECKPOINT_INTERVAL seconds have passed (nothing without a key)."""
-    from okr_ledger.cli_log import announce_made_key
+    OKR_LEDGER_CHECKPOINT_INTERVAL seconds have passed (nothing without a key), then
+    submit the newest checkpoint to the witnesses that lack it (OKR_LEDGER_WITNESSES)."""
+    from okr_ledger.cli_log import announce_made_key, report
 
     announce_made_key(context)
-    return context.services.transparency.maybe_checkpoint
+    services = context.services
+
+    def tick() -> None:
+        report(services.checkpoint_tick()[1])
+
+    return tick
 
 
 def run_follower(

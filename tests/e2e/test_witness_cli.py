@@ -119,16 +119,17 @@ def test_a_killed_witness_loses_nothing_and_cosigning_catches_up(
     config = parse_witnesses(f"{witness_key[1]} {running.url}")
     store = MemoryCosignatures()
     cosigning = Cosigning(LogProofs(log), config, store, timeout=2)
+    ident = config[0].ident
 
-    assert cosigning.submit(Checkpoint(log))[WITNESS_NAME] is not None
+    assert cosigning.submit(Checkpoint(log))[WITNESS_NAME].line is not None
     running.kill()
     log.append(7)
-    assert cosigning.submit(Checkpoint(log)) == {WITNESS_NAME: None}  # down: later
+    down = cosigning.submit(Checkpoint(log))[WITNESS_NAME]  # down: later
+    assert (down.line, down.refused) == (None, False)
     running.start()  # the same state directory and port
     log.append(4)
-    line = cosigning.submit(Checkpoint(log))[WITNESS_NAME]
-    assert line is not None
-    assert store.cosigned_size(WITNESS_NAME) == 16
+    assert cosigning.submit(Checkpoint(log))[WITNESS_NAME].line is not None
+    assert store.cosigned_size(ident) == 16
     assert sorted(size for size, _ in store.lines) == [5, 16]
 
 
@@ -140,8 +141,8 @@ def test_a_client_that_lost_its_record_learns_the_witness_size_from_a_409(
     log.append(3)
     forgetful = MemoryCosignatures()  # says 0; the witness says 5
     result = Cosigning(LogProofs(log), config, forgetful).submit(Checkpoint(log))
-    assert result[WITNESS_NAME] is not None
-    assert forgetful.cosigned_size(WITNESS_NAME) == 8
+    assert result[WITNESS_NAME].line is not None
+    assert forgetful.cosigned_size(config[0].ident) == 8
 
 
 def test_a_forked_log_is_refused_a_cosignature(
@@ -153,11 +154,11 @@ def test_a_forked_log_is_refused_a_cosignature(
     fork.hashes = [*log.hashes[:4], log.hashes[4][::-1]]
     fork.append(3)
     store = MemoryCosignatures()
-    store.add_cosignature(5, WITNESS_NAME, "")  # the fork claims the shared past
-    assert Cosigning(LogProofs(fork), config, store).submit(Checkpoint(fork)) == {
-        WITNESS_NAME: None
-    }
-    assert store.cosigned_size(WITNESS_NAME) == 5
+    store.add_cosignature(5, config[0].ident, "")  # the fork claims the shared past
+    refused = Cosigning(LogProofs(fork), config, store).submit(Checkpoint(fork))[WITNESS_NAME]
+    assert (refused.line, refused.refused) == (None, True)
+    assert "422" in (refused.problem or "")
+    assert store.cosigned_size(config[0].ident) == 5
 
 
 @pytest.mark.parametrize(
