@@ -321,3 +321,48 @@ def test_the_checkpoint_route_serves_cosignatures_and_the_verifier_counts_them(
         services.close()
         for process in witnesses:
             process.stop()
+
+
+def test_init_gives_a_store_older_than_cosigning_its_cosignatures_table(
+    url: str, key_file: Path, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    import psycopg
+
+    from tests.integration.conftest import pg_connect
+
+    services = bootstrap(Settings(database_url=url, signing_key_file=str(key_file)))
+    try:
+        build_org(services.bus)
+        assert services.transparency.checkpoint_now() is not None
+    finally:
+        services.close()
+    if url.startswith("sqlite"):
+        path = url.removeprefix("sqlite:///")
+        with sqlite3.connect(path) as conn:  # as it was before cosigning
+            conn.execute("DROP TABLE log_cosignatures")
+        table, connect = "log_cosignatures", lambda: sqlite3.connect(path)
+    else:
+        schema = url.rsplit("schema=", 1)[1]
+        table = f"{schema}.okrledger_cosignatures"
+        with pg_connect() as conn:
+            conn.execute(f"DROP TABLE {table}")
+        connect = pg_connect
+
+    env = {"OKR_LEDGER_SIGNING_KEY_FILE": str(key_file)}
+    done = CliRunner().invoke(main, ["--database-url", url, "init"], env=env)
+    assert done.exit_code == 0, done.output
+    services = bootstrap(Settings(database_url=url, signing_key_file=str(key_file)))
+    try:
+        size = services.transparency.latest_checkpoint().size  # type: ignore[union-attr]
+        assert services.ledger.chained_recorder.add_cosignature(size, "w+00000000", "x\n")
+    finally:
+        services.close()
+    conn = connect()
+    try:
+        refusals = (sqlite3.IntegrityError, psycopg.errors.InsufficientPrivilege)
+        with pytest.raises(refusals, match="append-only"):
+            conn.execute(f"DELETE FROM {table}")
+    finally:
+        conn.close()
