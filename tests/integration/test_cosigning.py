@@ -366,3 +366,57 @@ def test_init_gives_a_store_older_than_cosigning_its_cosignatures_table(
             conn.execute(f"DELETE FROM {table}")
     finally:
         conn.close()
+
+
+def test_an_import_checks_the_cosignatures_of_the_witnesses_it_is_told_of(
+    tmp_path: Path, key_file: Path
+) -> None:
+    import base64
+    import hashlib
+    import json
+
+    from okr_ledger.cli_archive import ArchiveRefused
+    from okr_ledger.witness import Cosigner
+
+    cosigner = Cosigner.generate(WITNESS_NAME)
+    told = Settings(signing_key_file=str(key_file), witnesses=f"{cosigner.vkey} http://w.example")
+    source = bootstrap(told.with_overrides(database_url=f"sqlite:///{tmp_path / 's.sqlite'}"))
+    try:
+        build_org(source.bus)
+        signed = source.transparency.checkpoint_now()
+        assert signed is not None
+        line = cosigner.cosign(signed.note[: signed.note.rfind("\n\n") + 1], 1_790_000_000)
+        ident = source.settings.witness_list[0].ident
+        assert source.ledger.chained_recorder.add_cosignature(signed.size, ident, line)
+        archive = exported(source, tmp_path / "archive")
+    finally:
+        source.close()
+
+    # a forger changes the cosignature's signature bytes and mends the manifest's digest
+    raw = bytearray(base64.b64decode(line.split(" ")[2]))
+    raw[-1] ^= 1
+    forged = f"\u2014 {WITNESS_NAME} {base64.b64encode(bytes(raw)).decode()}\n"
+    for name in ("checkpoint", f"checkpoints/{signed.size}"):
+        (archive / name).write_text(signed.note + forged)
+    manifest = json.loads((archive / "manifest.json").read_text())
+    for name in ("checkpoint", f"checkpoints/{signed.size}"):
+        manifest["files"][name] = hashlib.sha256((archive / name).read_bytes()).hexdigest()
+    (archive / "manifest.json").write_text(json.dumps(manifest))
+
+    target = bootstrap(told.with_overrides(database_url=f"sqlite:///{tmp_path / 't.sqlite'}"))
+    try:
+        with pytest.raises(ArchiveRefused, match=f"checkpoint {signed.size} by {WITNESS_NAME}"):
+            restore(target, archive)
+        assert target.ledger.head_position() in (0, None)
+        assert cosigned_sizes(target) == []
+    finally:
+        target.close()
+    untold = bootstrap(  # a store not told of that witness carries the line over as it is
+        Settings(database_url=f"sqlite:///{tmp_path / 'u.sqlite'}", signing_key_file=str(key_file))
+    )
+    try:
+        restore(untold, archive)
+        assert [r.line for r in untold.ledger.chained_recorder.select_cosignatures()] == [forged]
+        assert untold.transparency.checkpoints()[0].note == signed.note
+    finally:
+        untold.close()
