@@ -420,3 +420,50 @@ def test_an_import_checks_the_cosignatures_of_the_witnesses_it_is_told_of(
         assert untold.transparency.checkpoints()[0].note == signed.note
     finally:
         untold.close()
+
+
+@pytest.mark.parametrize(
+    "command", [("project",), ("checkpoint", "--follow")], ids=["follower", "checkpointer"]
+)
+def test_the_running_checkpointer_submits_each_new_checkpoint(
+    tmp_path: Path, key_file: Path, witness: WitnessProcess, command: tuple[str, ...]
+) -> None:
+    """The follower of ``okr-ledger project`` and ``okr-ledger checkpoint --follow``, as
+    deployed: each signs and then submits, in its own loop."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    services = ledger(url, key_file, witness)
+    try:
+        build_org(services.bus)
+        head = services.ledger.head_position()
+        witness.start()
+        env = {
+            **os.environ,
+            "OKR_LEDGER_SIGNING_KEY_FILE": str(key_file),
+            "OKR_LEDGER_CHECKPOINT_INTERVAL": "0",
+            "OKR_LEDGER_WITNESSES": f"{witness.vkey} {witness.url}",
+        }
+        running = subprocess.Popen(
+            [sys.executable, "-m", "okr_ledger", "--database-url", url, *command],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            deadline = time.monotonic() + 60  # a bound on the wait, not a measure of speed
+            while witness_size(witness) < head and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert witness_size(witness) == head
+            while head not in cosigned_sizes(services) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert cosigned_sizes(services) == [head]
+        finally:
+            running.terminate()
+            _, errors = running.communicate(timeout=30)
+        assert f"witness {WITNESS_NAME} cosigned the checkpoint of size {head}" in errors.decode()
+    finally:
+        services.close()
