@@ -66,13 +66,13 @@ class Services:
     def cosigning(self) -> Cosigning | None:
         """Submission of new checkpoints to ``OKR_LEDGER_WITNESSES`` (None without any);
         the checkpointer runs its rounds, never a request."""
-        witnesses = self.settings.witness_list
-        if not witnesses:
-            return None
-        if self._cosigning is None:
+        if self._cosigning is None and self.settings.witnesses:
             log = self.transparency
             self._cosigning = Cosigning(
-                log, witnesses, log.store, timeout=self.settings.witness_timeout_seconds
+                log,
+                self.settings.witness_list,
+                log.store,
+                timeout=self.settings.witness_timeout_seconds,
             )
         return self._cosigning
 

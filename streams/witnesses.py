@@ -21,6 +21,7 @@ second up to a minute, so one that is down costs the loop little.
 
 from __future__ import annotations
 
+import http.client
 import logging
 import time
 import urllib.error
@@ -125,15 +126,22 @@ class Outcome:
 
 
 def http_post(url: str, body: bytes, timeout: float) -> tuple[int, str, str]:
+    """One submission; any failure to get an answer (refused, reset, timed out, not
+    HTTP) is WitnessUnavailable. ``timeout`` bounds each connect and read."""
     request = urllib.request.Request(
         url, data=body, method="POST", headers={"Content-Type": "text/plain"}
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as answer:
-            return answer.status, answer.headers.get_content_type(), answer.read(65536).decode()
+            text = answer.read(65536).decode("utf-8", "replace")
+            return answer.status, answer.headers.get_content_type(), text
     except urllib.error.HTTPError as refusal:
-        return refusal.code, refusal.headers.get_content_type(), refusal.read(65536).decode()
-    except (OSError, ValueError) as error:
+        try:
+            text = refusal.read(65536).decode("utf-8", "replace")
+        except (OSError, http.client.HTTPException):
+            text = ""
+        return refusal.code, refusal.headers.get_content_type(), text
+    except (OSError, ValueError, http.client.HTTPException) as error:
         raise WitnessUnavailable(f"{url}: {error}") from None
 
 

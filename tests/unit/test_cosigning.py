@@ -225,3 +225,30 @@ def test_cosignature_lines_are_told_apart_from_the_logs_own_signature(log: Log) 
     assert lines == [line]
     assert cosignature_witness(line) == f"audit.example/w+{cosigner.key_id.hex()}"
     assert cosignature_witness(note.splitlines()[-1]) is None  # the log's: 64-byte signature
+
+
+def test_a_witness_that_does_not_speak_http_is_only_unavailable() -> None:
+    """Garbage instead of an HTTP answer, or a connection closed at once."""
+    import socket
+    import threading
+
+    from streams.witnesses import WitnessUnavailable, http_post
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+
+        def answer_garbage() -> None:
+            for reply in (b"\xff\xfe not http\r\n\r\n", b""):
+                conn, _ = listener.accept()
+                with conn:
+                    conn.recv(65536)
+                    conn.sendall(reply)
+
+        serving = threading.Thread(target=answer_garbage)
+        serving.start()
+        for _ in range(2):
+            with pytest.raises(WitnessUnavailable):
+                http_post(f"http://127.0.0.1:{port}/add-checkpoint", b"old 0\n\n", 30)
+        serving.join()
