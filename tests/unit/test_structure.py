@@ -155,3 +155,29 @@ def test_an_import_inside_a_function_counts(tmp_path: Path) -> None:
     module = tmp_path / "upward.py"
     module.write_text("def f():\n    from okr_ledger.config import Settings\n")
     assert "okr_ledger" in imported_packages(module)
+
+
+def test_events_keep_the_topics_stored_events_name_them_by() -> None:
+    from eventsourcing.domain import CanMutateAggregate
+    from eventsourcing.utils import get_topic
+
+    from ledger.key_result import KeyResult
+    from ledger.objective import Objective
+
+    topics = {
+        get_topic(value)
+        for aggregate in (KeyResult, Objective)
+        for value in vars(aggregate).values()
+        if isinstance(value, type) and issubclass(value, CanMutateAggregate)
+    }
+    assert topics >= {
+        "ledger.key_result:KeyResult.Defined",
+        "ledger.key_result:KeyResult.CheckedIn",
+        "ledger.key_result:KeyResult.CheckInCorrected",
+        "ledger.key_result:KeyResult.ScoreOverridden",
+        "ledger.key_result:KeyResult.Retargeted",
+        "ledger.key_result:KeyResult.CarriedForward",
+        "ledger.objective:Objective.Drafted",
+        "ledger.objective:Objective.Reflected",
+        "ledger.objective:Objective.CarriedForward",
+    }
