@@ -19,7 +19,10 @@ def _witnesses(text: str | None) -> str | None:
     """``OKR_LEDGER_WITNESSES`` as given, once every entry in it has parsed."""
     from streams.witnesses import parse_witnesses
 
-    parse_witnesses(text)
+    try:
+        parse_witnesses(text)
+    except ValueError as error:
+        raise ValueError(f"{PREFIX}WITNESSES: {error}") from None
     return text or None
 
 
