@@ -206,7 +206,7 @@ def test_the_witnesses_setting_is_read_with_the_others_and_a_bad_entry_is_named(
     settings = Settings.from_env({"OKR_LEDGER_WITNESSES": text})
     assert [w.ident for w in settings.witness_list] == [w.ident for w in two]
     assert Settings.from_env({}).witness_list == []
-    with pytest.raises(ValueError, match="OKR_LEDGER_WITNESSES: .*not-a-url"):
+    with pytest.raises(ValueError, match=r"OKR_LEDGER_WITNESSES: .*not-a-url"):
         Settings.from_env({"OKR_LEDGER_WITNESSES": f"{text}; {text.split()[0]} not-a-url"})
 
 

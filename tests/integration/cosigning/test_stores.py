@@ -1,203 +1,28 @@
-"""Witnesses wired into the ledger: the checkpointer submits each new checkpoint to the
-witnesses ``OKR_LEDGER_WITNESSES`` names, keeps their cosignatures in the store (SQLite
-and PostgreSQL), and serves, exports and imports them. A witness that is down or killed
-delays cosigning and loses nothing; a forked log is refused."""
+"""Cosignatures kept, served and carried: a forked log refused, the checkpoint route and
+the verifier's quorum, an import checking what it carries over, and init on an older
+store."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from commands import messages as m
-from ledger.team import Team
-from ledger.tlog.archive import export
-from ledger.tlog.cosignature import cosignature_timestamp, parse_cosigner_vkey
-from okr_ledger.bootstrap import Services, bootstrap
+from okr_ledger.bootstrap import bootstrap
 from okr_ledger.cli import main
 from okr_ledger.cli_archive import restore
 from okr_ledger.config import Settings
 from okr_ledger.verifier import main as verify_main
-from okr_ledger.witness import State
-from streams.witnesses import Outcome
-from tests import faults
-from tests.conftest import ADMIN_PRINCIPAL, FakeClock, build_org
+from tests.conftest import build_org
+from tests.integration.cosigning.support import (
+    cosigned_sizes,
+    exported,
+    grow,
+    ledger,
+    witness_size,
+)
 from tests.witness_process import WITNESS_NAME, WitnessProcess, make_witness_key
-
-ORIGIN = "okr-ledger.example/city"
-
-
-@pytest.fixture
-def key_file(tmp_path: Path) -> Path:
-    path = tmp_path / "log.key"
-    result = CliRunner().invoke(
-        main,
-        ["--database-url", "memory://", "log", "keygen", "--origin", ORIGIN],
-        env={"OKR_LEDGER_SIGNING_KEY_FILE": str(path)},
-    )
-    assert result.exit_code == 0, result.output
-    return path
-
-
-@pytest.fixture
-def log_vkey(key_file: Path) -> str:
-    services = bootstrap(Settings(database_url="memory://", signing_key_file=str(key_file)))
-    try:
-        return services.transparency.verifier_key()
-    finally:
-        services.close()
-
-
-@pytest.fixture
-def witness(tmp_path: Path, log_vkey: str) -> Iterator[WitnessProcess]:
-    """A witness of this log, not started yet."""
-    key = tmp_path / "witness.key"
-    process = WitnessProcess(key, tmp_path / "witness-state", log_vkey, make_witness_key(key))
-    yield process
-    process.stop()
-
-
-def ledger(url: str, key_file: Path, *witnesses: WitnessProcess) -> Services:
-    """Services told of these witnesses, signing whenever the log has grown."""
-    text = "; ".join(f"{w.vkey} {w.url}" for w in witnesses)
-    settings = Settings(
-        database_url=url,
-        signing_key_file=str(key_file),
-        checkpoint_interval=0,
-        witnesses=text,
-        witness_timeout_seconds=30,  # a bound, never reached: a kill answers at once
-    )
-    services = bootstrap(settings, clock=FakeClock())
-    assert services.cosigning is not None
-    services.cosigning.pause = 0  # the next round asks again at once
-    return services
-
-
-def grow(services: Services, tag: str, count: int = 2) -> None:
-    for i in range(count):
-        services.bus.handle(
-            m.FormTeam(
-                key=f"{tag}-{i}",
-                name=f"Team {tag} {i}",
-                level="function",
-                parent_id=Team.id_for("city"),
-            ),
-            ADMIN_PRINCIPAL,
-        )
-
-
-def witness_size(witness: WitnessProcess) -> int:
-    """The size the witness's state says it last cosigned (0: none)."""
-    seen = State(witness.state).latest(ORIGIN)
-    return seen.size if seen else 0
-
-
-def cosigned_sizes(services: Services) -> list[int]:
-    return [row.size for row in services.ledger.chained_recorder.select_cosignatures()]
-
-
-def checkpoint_sizes(services: Services) -> list[int]:
-    return [row.size for row in services.ledger.chained_recorder.select_checkpoints()]
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'ledger.sqlite'}"
-    request.applymarker(pytest.mark.postgres)
-    return str(request.getfixturevalue("pg_url"))
-
-
-def test_a_witness_that_is_down_delays_cosigning_and_loses_nothing(
-    url: str, key_file: Path, witness: WitnessProcess
-) -> None:
-    services = ledger(url, key_file, witness)
-    try:
-        build_org(services.bus)
-        for round_ in range(3):  # the witness is not running: each round only waits
-            grow(services, f"down{round_}")
-            signed, outcomes = services.checkpoint_tick()
-            assert signed is not None
-            assert outcomes[WITNESS_NAME].line is None
-            assert not outcomes[WITNESS_NAME].refused
-        assert cosigned_sizes(services) == []
-        newest = services.transparency.latest_checkpoint()
-        assert newest is not None
-        assert len(checkpoint_sizes(services)) == 3
-
-        witness.start()
-        signed, outcomes = services.checkpoint_tick()  # the log did not grow: no new one
-        assert signed is None
-        assert outcomes[WITNESS_NAME].line is not None
-        assert cosigned_sizes(services) == [newest.size]  # the newest, with its proof from 0
-        assert witness_size(witness) == newest.size
-        assert services.checkpoint_tick()[1] == {}  # nothing left to submit
-        assert services.transparency.verify().intact
-    finally:
-        services.close()
-
-
-@pytest.mark.parametrize("pause_at", [1, 2])
-def test_a_witness_killed_while_cosigning_loses_no_checkpoint_and_cosigning_catches_up(
-    tmp_path: Path, key_file: Path, witness: WitnessProcess, pause_at: int
-) -> None:
-    """The kill lands after the witness saved the checkpoint as cosigned and before it
-    answered: the ledger never got that cosignature, the witness is one size ahead."""
-    services = ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}", key_file, witness)
-    cosigning = services.cosigning
-    assert cosigning is not None
-    try:
-        build_org(services.bus)
-        witness.start(pause_at=pause_at)
-        for i in range(pause_at - 1):  # the arrivals before the fault point go through
-            grow(services, f"before{i}")
-            assert services.checkpoint_tick()[1][WITNESS_NAME].line is not None
-        grow(services, "paused")
-        paused = services.transparency.checkpoint_now()
-        assert paused is not None
-        answers: dict[str, Outcome] = {}
-        # the submission waits at the witness's fault point: run it beside the test
-        submitting = threading.Thread(target=lambda: answers.update(cosigning.round(paused)))
-        submitting.start()
-        assert faults.wait_until_paused(witness.process) == paused.size  # type: ignore[arg-type]
-        witness.kill()
-        submitting.join(timeout=60)
-        assert not submitting.is_alive()
-        outcome = answers[WITNESS_NAME]
-        assert outcome.line is None
-        assert not outcome.refused
-        assert witness_size(witness) == paused.size  # it had saved it...
-        assert paused.size not in cosigned_sizes(services)  # ...and never answered
-
-        grow(services, "while-down")  # the log goes on while the witness is away
-        signed, outcomes = services.checkpoint_tick()
-        assert signed is not None
-        assert outcomes[WITNESS_NAME].line is None
-
-        witness.start()  # the same state and port
-        _, outcomes = services.checkpoint_tick()
-        line = outcomes[WITNESS_NAME].line
-        assert line is not None
-        newest = services.transparency.latest_checkpoint()
-        assert newest is not None
-        assert newest.size == signed.size
-        assert cosigned_sizes(services)[-1] == newest.size
-        assert witness_size(witness) == newest.size
-        body = newest.note[: newest.note.rfind("\n\n") + 1]
-        assert cosignature_timestamp(line, body, parse_cosigner_vkey(witness.vkey)) is not None
-        assert len(checkpoint_sizes(services)) == pause_at + 1  # every checkpoint kept
-        assert services.transparency.verify().intact
-    finally:
-        services.close()
-
-
-def exported(services: Services, path: Path) -> Path:
-    log = services.transparency
-    export(log.store, path, key=log.verifier_key(), consistency=log.consistency_proof)
-    return path
 
 
 @pytest.mark.postgres
@@ -420,50 +245,3 @@ def test_an_import_checks_the_cosignatures_of_the_witnesses_it_is_told_of(
         assert untold.transparency.checkpoints()[0].note == signed.note
     finally:
         untold.close()
-
-
-@pytest.mark.parametrize(
-    "command", [("project",), ("checkpoint", "--follow")], ids=["follower", "checkpointer"]
-)
-def test_the_running_checkpointer_submits_each_new_checkpoint(
-    tmp_path: Path, key_file: Path, witness: WitnessProcess, command: tuple[str, ...]
-) -> None:
-    """The follower of ``okr-ledger project`` and ``okr-ledger checkpoint --follow``, as
-    deployed: each signs and then submits, in its own loop."""
-    import os
-    import subprocess
-    import sys
-    import time
-
-    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
-    services = ledger(url, key_file, witness)
-    try:
-        build_org(services.bus)
-        head = services.ledger.head_position()
-        witness.start()
-        env = {
-            **os.environ,
-            "OKR_LEDGER_SIGNING_KEY_FILE": str(key_file),
-            "OKR_LEDGER_CHECKPOINT_INTERVAL": "0",
-            "OKR_LEDGER_WITNESSES": f"{witness.vkey} {witness.url}",
-        }
-        running = subprocess.Popen(
-            [sys.executable, "-m", "okr_ledger", "--database-url", url, *command],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        try:
-            deadline = time.monotonic() + 60  # a bound on the wait, not a measure of speed
-            while witness_size(witness) < head and time.monotonic() < deadline:
-                time.sleep(0.05)
-            assert witness_size(witness) == head
-            while head not in cosigned_sizes(services) and time.monotonic() < deadline:
-                time.sleep(0.05)
-            assert cosigned_sizes(services) == [head]
-        finally:
-            running.terminate()
-            _, errors = running.communicate(timeout=30)
-        assert f"witness {WITNESS_NAME} cosigned the checkpoint of size {head}" in errors.decode()
-    finally:
-        services.close()
