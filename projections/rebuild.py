@@ -12,10 +12,10 @@ import multiprocessing
 import time
 from dataclasses import dataclass
 
+from eventlog.store import ReadStore
 from ledger.application import Ledger
 from projections.follower import Follower, Progress
 from projections.service import VIEWS, ReadModels
-from projections.store import ReadStore
 from projections.view import View
 
 

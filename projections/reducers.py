@@ -3,7 +3,7 @@
 A document is a plain dict: what the read models show of a strategy, team, cycle,
 objective, key result, initiative, dependency, KPI, decision or team priorities; its
 ``type`` names which, its ``id`` the aggregate. Its values are in the API's vocabulary
-(decimals and times as canonical text, ``projections.vocabulary``). These
+(decimals and times as canonical text, ``eventlog.vocabulary``). These
 reducers are the read side's own reading of the events (it does not reuse the
 aggregates): check-ins and KPI measurements are kept in their own tables instead.
 """
@@ -14,8 +14,8 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from projections.records import Record
-from projections.vocabulary import time_text
+from eventlog.record import Record
+from eventlog.vocabulary import time_text
 
 Doc = dict[str, Any]
 Reducer = Callable[[Doc, Record], None]

@@ -10,9 +10,9 @@ from typing import Any
 
 import orjson
 
-from projections.records import Record
+from eventlog.record import Record
+from eventlog.store import Cursor
 from projections.reducers import KINDS, MEASUREMENTS, Doc, reduce
-from projections.store import Cursor
 from projections.view import View, dumps
 
 NODE_COLUMNS = ("id", "kind", "cycle_id", "team_id", "version", "position", "doc")

@@ -9,8 +9,8 @@ from typing import Any, ClassVar
 
 import orjson
 
-from projections.records import Record
-from projections.store import Cursor
+from eventlog.record import Record
+from eventlog.store import Cursor
 
 
 def scope_of(record: Record) -> tuple[str | None, str | None]:

@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import Any, Protocol
 
 from kafka import ConsumerRebalanceListener, TopicPartition
 
-from projections.records import Record
-from projections.service import ReadModels
-from projections.store import Cursor
+from eventlog.record import Record
+from eventlog.store import Cursor, Projection, ReadStore
 from streams.envelope import MalformedMessage, Watermark, parse
 
 log = logging.getLogger(__name__)
@@ -37,9 +36,24 @@ class Resync(Exception):
     """Stored offsets moved under this worker (a rebalance): re-read them and go on."""
 
 
+class ReadSide(Protocol):
+    """What the worker keeps: the read models' store and their two live views (which
+    ``refresh`` re-resolves after a rebuild swapped new ones in)."""
+
+    store: ReadStore
+
+    @property
+    def audit(self) -> Projection: ...
+
+    @property
+    def state(self) -> Projection: ...
+
+    def refresh(self) -> None: ...
+
+
 class ProjectionWorker(ConsumerRebalanceListener):  # type: ignore[misc]
     def __init__(
-        self, models: ReadModels, consumer: Any, topic: str, group: str, *,
+        self, models: ReadSide, consumer: Any, topic: str, group: str, *,
         batch_size: int = 2000,
     ) -> None:  # fmt: skip
         self.models = models

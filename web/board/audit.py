@@ -9,8 +9,8 @@ from uuid import UUID
 
 from flask import render_template, request
 
+from eventlog.vocabulary import micros_of
 from projections.audit import audit_row
-from projections.records import micros_of
 from projections.state import EFFECTIVE, RECORDED
 from web.board import BoardError, bp
 from web.board.pages import instant, models
