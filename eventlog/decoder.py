@@ -38,7 +38,8 @@ from eventlog.vocabulary import decimal_text, micros_of, plain, time_text
 from ledger.meta import DateAsISO, Meta
 
 Reader = Callable[[Any], Any]
-ENVELOPE = ("timestamp", "meta", "originator_topic", "class_version")
+CONTAINERS = (dict, list)
+ENVELOPE = frozenset({"timestamp", "meta", "originator_topic", "class_version"})
 """what the library and the ledger store next to an event's own fields"""
 
 
@@ -103,16 +104,19 @@ class Decoder:
         """Encoded data as read-side values."""
         kind = type(value)
         if kind is dict:
-            tag = self._tag(value)
-            if tag is not None:
-                reader = self.readers.get(tag)
-                if reader is None:
-                    self._transcoding(tag)
-                return reader(value["_data_"])  # type: ignore[misc]
-            return {k: self.value(v) for k, v in value.items()}
+            if len(value) == 2 and "_data_" in value:
+                tag = value.get("_type_")
+                if tag is not None:
+                    reader = self.readers.get(tag) or self._unknown(tag)
+                    return reader(value["_data_"])
+            return {k: v if type(v) not in CONTAINERS else self.value(v) for k, v in value.items()}
         if kind is list:
-            return [self.value(v) for v in value]
+            return [v if type(v) not in CONTAINERS else self.value(v) for v in value]
         return value
+
+    def _unknown(self, tag: str) -> Reader:
+        self._transcoding(tag)  # raises: the ledger registers no such transcoding
+        raise AssertionError(tag)
 
     @staticmethod
     def _tag(value: dict[str, Any]) -> Any:
@@ -131,13 +135,18 @@ class Decoder:
     def _micros(self, tagged: dict[str, Any]) -> int:
         return micros_of(self.instant.decode(tagged["_data_"]))
 
-    def _event(self, topic: str) -> tuple[str, str, type]:
-        """(event type, aggregate type, event class) of a stored topic."""
+    def _event(self, topic: str) -> tuple[str, str, type, int]:
+        """(event type, aggregate type, event class, its class version) of a topic."""
         found = self._events.get(topic)
         if found is None:
             cls = resolve_topic(topic)
             event_type = cls.__qualname__
-            found = (event_type, event_type.partition(".")[0], cls)
+            found = (
+                event_type,
+                event_type.partition(".")[0],
+                cls,
+                getattr(cls, "class_version", 1),
+            )
             self._events[topic] = found
         return found
 
@@ -151,33 +160,41 @@ class Decoder:
         if self.compressor is not None:
             state = self.compressor.decompress(state)
         body = orjson.loads(state)
-        event_type, aggregate_type, cls = self._event(topic)
+        event_type, aggregate_type, cls, class_version = self._events.get(topic) or self._event(
+            topic
+        )
         tagged_meta = body["meta"]
         if tagged_meta.get("_type_") != self.meta:
             raise TranscodingNotRegisteredError(f"the event at {position} carries no metadata")
         meta = tagged_meta["_data_"]
         stamp = body["timestamp"]
-        recorded = self._micros(stamp)
+        recorded = micros_of(self.instant.decode(stamp["_data_"]))
         effective = meta["effective_at"]
         decision = meta.get("decision_id")
-        data = {k: self.value(v) for k, v in body.items() if k not in ENVELOPE}
+        value = self.value
+        data = {
+            k: v if type(v) not in CONTAINERS else value(v)
+            for k, v in body.items()
+            if k not in ENVELOPE
+        }
         stored_version = body.get("class_version", 1)
-        for number in range(stored_version, getattr(cls, "class_version", 1)):
-            getattr(cls, f"upcast_v{number}_v{number + 1}")(data)
+        if stored_version < class_version:
+            for number in range(stored_version, class_version):
+                getattr(cls, f"upcast_v{number}_v{number + 1}")(data)
         return Record(
-            position=position,
-            aggregate_type=aggregate_type,
-            event_type=event_type,
-            aggregate_id=aggregate_id if type(aggregate_id) is str else str(aggregate_id),
-            version=version,
-            recorded_at=recorded,
-            effective_at=recorded if effective == stamp else self._micros(effective),
-            actor=meta["actor"],
-            reason=meta.get("reason"),
-            decision_id=None if decision is None else self.value(decision),
-            correlation_id=self.value(meta["correlation_id"]),
-            command_id=meta.get("command_id"),
-            data=data,
+            position,
+            aggregate_type,
+            event_type,
+            aggregate_id if type(aggregate_id) is str else str(aggregate_id),
+            version,
+            recorded,
+            recorded if effective == stamp else self._micros(effective),
+            meta["actor"],
+            meta.get("reason"),
+            None if decision is None else value(decision),
+            value(meta["correlation_id"]),
+            meta.get("command_id"),
+            data,
         )
 
     def page(self, rows: Iterable[Any]) -> list[Record]:

@@ -6,7 +6,7 @@ reader's tracking position, through the ``eventsourcing`` library's tracking rec
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence, Sized
 from contextlib import contextmanager
 from typing import Any, Protocol
 from uuid import uuid4
@@ -63,10 +63,12 @@ class Cursor:
         return None if row is None else dict(row)
 
     def insert_rows(
-        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+        self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
     ) -> None:
-        """Append many rows fast: COPY on PostgreSQL, one prepared INSERT on SQLite."""
-        if not rows:
+        """Append many rows fast: COPY on PostgreSQL, one prepared INSERT on SQLite. A
+        generator of rows is drawn while the copy runs (the session is busy meanwhile,
+        never idle in its transaction)."""
+        if isinstance(rows, Sized) and not rows:
             return
         if self.dialect == "postgres":
             with self.raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:

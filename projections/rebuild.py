@@ -38,10 +38,12 @@ def bulk_load(
     batch_size: int,
     progress: Progress | None = None,
 ) -> None:
+    view.begin_bulk()
     Follower(ledger, store, [view], batch_size=batch_size).catch_up(until=head, progress=progress)
     with store.transaction() as cursor:
         if store.dialect == "postgres":
             cursor.execute("SET LOCAL maintenance_work_mem TO '256MB'")
+        view.end_bulk(cursor)
         view.create_indexes(cursor)
 
 
