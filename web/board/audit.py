@@ -50,9 +50,13 @@ def audit_filters() -> tuple[dict[str, Any], dict[str, str]]:
     return filters, shown
 
 
+LARGEST_POSITION = 2**63 - 1
+"""what both databases store as a log position"""
+
+
 def cursor() -> int:
     text = request.args.get("after", "0")
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()) or int(text) > LARGEST_POSITION:
         raise BoardError(422, "validation_failed", "after: a log position", "after")
     return int(text)
 
