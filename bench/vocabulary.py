@@ -16,15 +16,15 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import orjson
 
+from eventlog.decoder import Decoder, paused_gc
 from okr_ledger.bootstrap import bootstrap
 from okr_ledger.config import Settings
 from okr_ledger.generator import generate
-from projections import records
-from projections.records import decode_notifications, paused_gc
 from web.responses import OkrTreeSchema
 
 
@@ -52,19 +52,21 @@ def main() -> None:
     notifications = recorder.select_notifications(1, 10**9)
     events = len(notifications)
 
-    canonical = records.decimal_text
+    decoder = Decoder.of(services.ledger)
+    decimals = services.ledger.mapper.transcoder.types[Decimal].name
+    canonical = decoder.readers[decimals]
 
     def bare() -> list[Any]:
         with paused_gc():  # as the decoder runs
             return [orjson.loads(n.state) for n in notifications]
 
     raw = best_of(args.repeat, bare)
-    shipped = best_of(args.repeat, lambda: decode_notifications(notifications))
-    records.decimal_text = lambda value: value  # type: ignore[assignment,return-value]
+    shipped = best_of(args.repeat, lambda: decoder.notifications(notifications))
+    decoder.readers[decimals] = lambda value: value
     try:
-        as_stored = best_of(args.repeat, lambda: decode_notifications(notifications))
+        as_stored = best_of(args.repeat, lambda: decoder.notifications(notifications))
     finally:
-        records.decimal_text = canonical
+        decoder.readers[decimals] = canonical
 
     print(f"decoding {events} stored events (best of {args.repeat})")
     print(f"{'loop':<44} {'events/s':>10}")

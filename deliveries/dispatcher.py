@@ -35,12 +35,13 @@ from deliveries import signing
 from deliveries.notices import Notice, body, due_notice, notices_of
 from deliveries.sender import TIMEOUT, Attempt, post
 from deliveries.store import DEAD, DELIVERED, PENDING, TRACKING, DeliveryStore
+from eventlog.decoder import Decoder
+from eventlog.vocabulary import micros_of
 from ledger.application import Ledger
 from ledger.base import NAMESPACE
 from ledger.exceptions import LedgerError
 from ledger.meta import utc_now
 from projections.due import due_items
-from projections.records import decode_page, micros_of
 
 log = logging.getLogger(__name__)
 SECOND = 1_000_000
@@ -116,7 +117,7 @@ class Dispatcher:
             page = self.ledger.chained_recorder.read_page(
                 after, min(self.batch_size, head - after), head
             )
-            records = decode_page(page)
+            records = Decoder.of(self.ledger).page(page)
             if not records:
                 break
             with self.store.transaction() as cursor:

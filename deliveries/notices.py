@@ -22,8 +22,8 @@ from typing import Any
 
 import orjson
 
-from projections.records import Record, micros_of
-from projections.vocabulary import time_text
+from eventlog.record import Record
+from eventlog.vocabulary import micros_of, time_text
 
 OFF_TRACK = "off_track"
 EVENT_TYPES = {

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from deliveries.notices import Fact
-from projections.store import Cursor, ReadStore
+from eventlog.store import Cursor, ReadStore
 
 PENDING, DELIVERED, DEAD, DROPPED = "pending", "delivered", "dead", "dropped"
 TABLES = (

@@ -8,8 +8,7 @@ from uuid import UUID
 
 import click
 
-from projections.records import micros_of
-from projections.vocabulary import time_text
+from eventlog.vocabulary import micros_of, time_text
 
 
 @click.command()

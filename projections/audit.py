@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from projections.records import Record
-from projections.store import Cursor
+from eventlog.record import Record
+from eventlog.rendering import event_json
+from eventlog.store import Cursor
 from projections.view import View, dumps, scope_of
-from projections.vocabulary import time_text
 
 COLUMNS = (
     "position", "aggregate_id", "aggregate_type", "event_type", "version", "recorded_at",
@@ -72,28 +72,35 @@ class AuditView(View):
         cursor.insert_rows(self.t("events"), COLUMNS, rows)
 
 
+SHOWN = (
+    "position", "leaf_index", "event_type", "aggregate_type", "aggregate_id", "version",
+    "recorded_at", "effective_at", "actor", "cycle_id", "team_id", "decision_id",
+)  # fmt: skip
+FULL = (*SHOWN, "reason", "correlation_id", "command_id", "data")
+
+
 def audit_row(row: dict[str, Any], *, full: bool) -> dict[str, Any]:
-    """An audit row as the API shows it; without ``full``, the reason, payload and ids
-    that link acts together are left out (auditors and admins get everything)."""
-    shown = {
-        "position": row["position"],
-        "leaf_index": row.get("leaf_index"),
-        "event_type": row["event_type"],
-        "aggregate_type": row["aggregate_type"],
-        "aggregate_id": row["aggregate_id"],
-        "version": row["version"],
-        "recorded_at": time_text(row["recorded_at"]),
-        "effective_at": time_text(row["effective_at"]),
-        "actor": row["actor"],
-        "cycle_id": row["cycle_id"],
-        "team_id": row["team_id"],
-        "decision_id": row["decision_id"],
-    }
-    if full:
-        shown.update(
+    """An audit row as the API shows it: the event's one JSON rendering with its leaf
+    and scope; without ``full``, the reason, payload and ids that link acts together are
+    left out (auditors and admins get everything)."""
+    event = event_json(
+        Record(
+            position=row["position"],
+            aggregate_type=row["aggregate_type"],
+            event_type=row["event_type"],
+            aggregate_id=row["aggregate_id"],
+            version=row["version"],
+            recorded_at=row["recorded_at"],
+            effective_at=row["effective_at"],
+            actor=row["actor"],
             reason=row["reason"],
+            decision_id=row["decision_id"],
             correlation_id=row["correlation_id"],
             command_id=row["command_id"],
-            data=json.loads(row["data"]),
+            data=json.loads(row["data"]) if full else {},
         )
-    return shown
+    )
+    event.update(
+        leaf_index=row.get("leaf_index"), cycle_id=row["cycle_id"], team_id=row["team_id"]
+    )
+    return {name: event[name] for name in (FULL if full else SHOWN)}

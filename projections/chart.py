@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from projections import records
+from eventlog import vocabulary
 from projections.facts import number
 from projections.okrs import DAY, end_of, start_of
 from projections.reducers import Doc
@@ -210,8 +210,8 @@ def _number(value: float, step: float) -> str:
 
 
 def _date(micros: float) -> str:
-    moment = records.moment(int(micros))
-    return f"{moment.day} {MONTHS[moment.month - 1]}"
+    day = vocabulary.moment(int(micros))
+    return f"{day.day} {MONTHS[day.month - 1]}"
 
 
 def _aim(cycle: Doc, doc: Doc, plot: Plot, points: list[tuple[float, float]]) -> list[str]:
@@ -288,7 +288,7 @@ def _actual(
         parts.append(_polyline("actual", plot, points, COLOURS["actual"]))
     unit = doc.get("unit") or ""
     for (t, v), row in zip(points, rows, strict=True):
-        label = f"{records.moment(int(t)).date().isoformat()}: {row['value']} {unit}".strip()
+        label = f"{vocabulary.moment(int(t)).date().isoformat()}: {row['value']} {unit}".strip()
         parts.append(
             f'<circle class="point" cx="{_f(plot.x(t))}" cy="{_f(plot.y(v))}" r="3" '
             f'fill="{COLOURS["actual"]}"><title>{escape(label)}</title></circle>'

@@ -9,6 +9,8 @@ import json
 import re
 from typing import Any
 
+from eventlog.record import Record
+from eventlog.vocabulary import time_text
 from ledger.base import LedgerAggregate
 from ledger.cycle import Cycle
 from ledger.decision import Decision
@@ -20,10 +22,8 @@ from ledger.objective import Objective
 from ledger.priorities import Priorities
 from ledger.strategy import Strategy
 from ledger.team import Team
-from projections.records import Record
 from projections.reducers import KINDS, MEASUREMENTS, Doc, reduce
 from projections.snapshot import Snapshot
-from projections.vocabulary import time_text
 
 AGGREGATES: tuple[type[LedgerAggregate], ...] = (
     Strategy, Team, Cycle, Objective, KeyResult, Initiative, Dependency, Kpi, Decision,

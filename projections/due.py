@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from eventlog.vocabulary import time_text
 from ledger.cycle import ACTIVE
 from projections.okrs import DAY, end_of, start_of
 from projections.snapshot import Snapshot
-from projections.vocabulary import time_text
 
 DUE, OVERDUE = "due", "overdue"
 

@@ -9,9 +9,9 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from eventlog.vocabulary import micros, moment
 from ledger.key_result import CheckIn, ScoreOverride, Target
 from ledger.scoring import DEFAULT_POLICY, KeyResultScore, ScoringPolicy, score_key_result
-from projections.records import micros, moment
 from projections.reducers import Doc
 
 

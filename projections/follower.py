@@ -11,9 +11,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from eventsourcing.persistence import IntegrityError
 
+from eventlog.decoder import Decoder, paused_gc
+from eventlog.record import Record
+from eventlog.store import ReadStore
 from ledger.application import Ledger
-from projections.records import Record, decode_page, paused_gc
-from projections.store import ReadStore
 from projections.view import View
 
 Progress = Callable[[int, int], None]
@@ -30,6 +31,7 @@ class Follower:
         batch_size: int = 5000,
     ) -> None:
         self.ledger = ledger
+        self.decoder = Decoder.of(ledger)
         self.store = store
         self.views = list(views)
         self.batch_size = batch_size
@@ -81,7 +83,7 @@ class Follower:
         page = self.ledger.chained_recorder.read_page(
             after, min(self.batch_size, head - after), head
         )
-        return decode_page(page)
+        return self.decoder.page(page)
 
     def _apply(self, view: View, records: list[Record]) -> int:
         seen = self.position(view)

@@ -7,8 +7,8 @@ import json
 from collections import defaultdict
 from typing import Any
 
+from eventlog.vocabulary import time_text
 from projections.diff import decision_json
-from projections.vocabulary import time_text
 
 CHANGES = {
     "Priorities.Established": "established",

@@ -10,14 +10,13 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from eventlog.vocabulary import EPOCH, decimal_text, micros_of, time_text
 from ledger.kpi import Bands
 from ledger.scoring import DEFAULT_POLICY, KeyResultScore, ScoringPolicy, weighted_mean
 from projections.lineage import lineage
-from projections.records import micros_of
 from projections.reducers import Doc
 from projections.sandbagging import sandbagging_advice
 from projections.snapshot import Snapshot
-from projections.vocabulary import EPOCH, decimal_text, time_text
 
 TASK_VERBS = {
     "launch", "deliver", "complete", "publish", "run", "hold", "hire", "build", "ship",

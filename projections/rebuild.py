@@ -12,10 +12,10 @@ import multiprocessing
 import time
 from dataclasses import dataclass
 
+from eventlog.store import ReadStore
 from ledger.application import Ledger
 from projections.follower import Follower, Progress
 from projections.service import VIEWS, ReadModels
-from projections.store import ReadStore
 from projections.view import View
 
 
@@ -38,10 +38,12 @@ def bulk_load(
     batch_size: int,
     progress: Progress | None = None,
 ) -> None:
+    view.begin_bulk()
     Follower(ledger, store, [view], batch_size=batch_size).catch_up(until=head, progress=progress)
     with store.transaction() as cursor:
         if store.dialect == "postgres":
             cursor.execute("SET LOCAL maintenance_work_mem TO '256MB'")
+        view.end_bulk(cursor)
         view.create_indexes(cursor)
 
 

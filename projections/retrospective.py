@@ -17,6 +17,8 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from eventlog.record import Record
+from eventlog.vocabulary import decimal_text, time_text
 from ledger.key_result import CLASSIFICATIONS
 from ledger.objective import MISS_CAUSES
 from ledger.scoring import DEFAULT_POLICY, KeyResultScore, ScoringPolicy, weighted_mean
@@ -32,11 +34,9 @@ from projections.okrs import (
     score_json,
     start_of,
 )
-from projections.records import Record
 from projections.reducers import Doc
 from projections.snapshot import Snapshot
 from projections.state import EFFECTIVE
-from projections.vocabulary import decimal_text, time_text
 
 LANDING_BARS = {"committed": Decimal(1), "aspirational": Decimal("0.7")}
 """The final score at which an objective of each commitment counts as landed."""

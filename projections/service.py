@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 from uuid import UUID
 
+from eventlog.store import Cursor, ReadStore
 from ledger.application import Ledger
 from ledger.cycle import Cycle
 from ledger.scoring import DEFAULT_POLICY, ScoringPolicy
@@ -22,7 +23,6 @@ from projections.retrospective import retrospective, team_ref
 from projections.sandbagging import SANDBAGGING_CYCLES, sandbagging_advice, sandbagging_streaks
 from projections.snapshot import Snapshot, load_snapshot
 from projections.state import RECORDED, StateView
-from projections.store import Cursor, ReadStore
 from projections.view import View
 
 VIEWS: dict[str, type[View]] = {"audit": AuditView, "state": StateView}

@@ -8,10 +8,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from eventlog.store import Cursor
 from projections.facts import KeyResultFacts, day
 from projections.reducers import Doc
 from projections.state import RECORDED, StateView
-from projections.store import Cursor
 
 FULL_HISTORY_KINDS = ("band", "milestone")
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import orjson
 
-from projections.records import Record
+from eventlog.record import Record
+from eventlog.store import Cursor
 from projections.reducers import KINDS, MEASUREMENTS, Doc, reduce
-from projections.store import Cursor
 from projections.view import View, dumps
 
 NODE_COLUMNS = ("id", "kind", "cycle_id", "team_id", "version", "position", "doc")
@@ -71,9 +71,34 @@ class StateView(View):
     def __init__(self, generation: int = 1) -> None:
         super().__init__(generation)
         self.docs: dict[str, Doc] = {}
+        self.failed = False
+        self.heads: dict[str, tuple[int, int]] | None = None
+        """in a bulk load, the (version, position) each node reached, written at the end"""
 
     def forget(self) -> None:
         self.docs.clear()
+        if self.heads is not None:
+            self.heads = None
+            self.failed = True
+
+    def begin_bulk(self) -> None:
+        self.heads, self.failed = {}, False
+
+    def end_bulk(self, cursor: Cursor) -> None:
+        """Each aggregate's document once, as the load left it, instead of once a batch."""
+        if self.heads is None or self.failed:
+            raise RuntimeError("the bulk load of the state view failed")
+        heads, self.heads = self.heads, None
+        cursor.insert_rows(
+            self.t("nodes"),
+            NODE_COLUMNS,
+            (
+                (ident, doc["type"], self._cycle_of(doc), self._team_of(doc), *heads[ident],
+                 dumps(doc))
+                for ident, doc in self.docs.items()
+                if ident in heads
+            ),
+        )  # fmt: skip
 
     # -- writing -------------------------------------------------------------------------
 
@@ -133,6 +158,10 @@ class StateView(View):
             [(row[9], row[11]) for row in check_ins if row[11]],
         )
         cursor.insert_rows(self.t("measurements"), MEASUREMENT_COLUMNS, measurements)
+        if self.heads is not None:
+            for ident, (_, r, _, _) in touched.items():
+                self.heads[ident] = (r.version, r.position)
+            return
         cursor.executemany(
             f"INSERT INTO {self.t('nodes')} ({', '.join(NODE_COLUMNS)}) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET "

@@ -9,8 +9,8 @@ from typing import Any, ClassVar
 
 import orjson
 
-from projections.records import Record
-from projections.store import Cursor
+from eventlog.record import Record
+from eventlog.store import Cursor
 
 
 def scope_of(record: Record) -> tuple[str | None, str | None]:
@@ -65,6 +65,13 @@ class View:
 
     def forget(self) -> None:
         """Drop in-memory caches (after a failed batch); they reload from the tables."""
+
+    def begin_bulk(self) -> None:
+        """A bulk load from zero follows: rows that later batches would overwrite may
+        wait in memory until ``end_bulk``."""
+
+    def end_bulk(self, cursor: Cursor) -> None:
+        """Write what waited in memory since ``begin_bulk``."""
 
     def fingerprint(self, cursor: Cursor) -> str:
         """SHA-256 over every row of every table, in key order."""

@@ -24,7 +24,9 @@ from typing import Any
 
 import orjson
 
-from projections.records import Record, micros, moment
+from eventlog.record import Record
+from eventlog.rendering import event_json
+from eventlog.vocabulary import micros
 
 EVENT_SCHEMA = "okr-ledger.event/2"
 EVENT_SCHEMAS = frozenset({"okr-ledger.event/1", EVENT_SCHEMA})
@@ -42,29 +44,14 @@ def event_message(
 ) -> tuple[bytes, bytes, Headers]:
     """(key, value, headers) of the message for one stored event, naming its leaf in
     the transparency log (index and hex hash)."""
-    recorded = moment(record.recorded_at).isoformat()
-    effective = (
-        recorded
-        if record.effective_at == record.recorded_at
-        else moment(record.effective_at).isoformat()
-    )
+    event = event_json(record)
+    payload = event.pop("data")
     value = {
         "schema": EVENT_SCHEMA,
-        "event_type": record.event_type,
-        "aggregate_type": record.aggregate_type,
-        "aggregate_id": record.aggregate_id,
-        "version": record.version,
-        "position": record.position,
-        "actor": record.actor,
-        "recorded_at": recorded,
-        "effective_at": effective,
-        "reason": record.reason,
-        "decision_id": record.decision_id,
-        "correlation_id": record.correlation_id,
-        "command_id": record.command_id,
+        **event,
         "leaf_index": leaf_index,
         "leaf_hash": leaf_hash,
-        "payload": record.data,
+        "payload": payload,
     }
     key = record.aggregate_id.encode()
     headers = [

@@ -15,8 +15,8 @@ import threading
 import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 
+from eventlog.decoder import Decoder
 from ledger.application import Ledger
-from projections.records import decode_page
 from streams.envelope import Headers, event_message
 
 Message = tuple[bytes, bytes, Headers]
@@ -26,7 +26,7 @@ Page = tuple[int, list[Message]]
 
 def prepare_page(ledger: Ledger, after: int, head: int, limit: int) -> Page:
     recorder = ledger.chained_recorder
-    records = decode_page(recorder.read_page(after, min(limit, head - after), head))
+    records = Decoder.of(ledger).page(recorder.read_page(after, min(limit, head - after), head))
     if not records:
         return after, []
     leaves = {x.position: x for x in recorder.select_leaves_by_position(after, len(records))}

@@ -23,8 +23,8 @@ from typing import Any
 
 from kafka.errors import KafkaError
 
+from eventlog.store import ReadStore
 from ledger.application import Ledger
-from projections.store import ReadStore
 from streams.envelope import watermark_message
 from streams.kafka import discard
 from streams.pages import ProcessPages, ThreadPages

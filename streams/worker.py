@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Protocol
 
 from kafka import ConsumerRebalanceListener, TopicPartition
 
-from projections.records import Record
-from projections.service import ReadModels
-from projections.store import Cursor
+from eventlog.record import Record
+from eventlog.store import Cursor, Projection, ReadStore
 from streams.envelope import MalformedMessage, Watermark, parse
 
 log = logging.getLogger(__name__)
@@ -37,9 +37,24 @@ class Resync(Exception):
     """Stored offsets moved under this worker (a rebalance): re-read them and go on."""
 
 
+class ReadSide(Protocol):
+    """What the worker keeps: the read models' store and their two live views (which
+    ``refresh`` re-resolves after a rebuild swapped new ones in)."""
+
+    store: ReadStore
+
+    @property
+    def audit(self) -> Projection: ...
+
+    @property
+    def state(self) -> Projection: ...
+
+    def refresh(self) -> None: ...
+
+
 class ProjectionWorker(ConsumerRebalanceListener):  # type: ignore[misc]
     def __init__(
-        self, models: ReadModels, consumer: Any, topic: str, group: str, *,
+        self, models: ReadSide, consumer: Any, topic: str, group: str, *,
         batch_size: int = 2000,
     ) -> None:  # fmt: skip
         self.models = models
@@ -50,6 +65,8 @@ class ProjectionWorker(ConsumerRebalanceListener):  # type: ignore[misc]
         self.batch_size = batch_size
         self.before_commit: Any = None
         """a hook for fault-injection tests: raise here to crash mid-batch"""
+        self._in_flight: Future[int] | None = None
+        """the batch being applied while the next one is polled (in ``run``)"""
         with self.store.transaction() as cursor:
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {OFFSETS} (group_id TEXT NOT NULL, "
@@ -64,11 +81,19 @@ class ProjectionWorker(ConsumerRebalanceListener):  # type: ignore[misc]
     # -- rebalancing -----------------------------------------------------------------------
 
     def on_partitions_revoked(self, revoked: Any) -> None:
+        self._quiesce()
         self._forget()
 
     def on_partitions_assigned(self, assigned: Any) -> None:
+        self._quiesce()
         self._forget()
         self._seek(list(assigned))
+
+    def _quiesce(self) -> None:
+        """Let the batch in flight end (committed or rolled back) before the caches
+        and offsets change under it; the stored offsets say which it was."""
+        if self._in_flight is not None:
+            self._in_flight.exception()
 
     def _forget(self) -> None:
         for view in (self.models.audit, self.models.state):
@@ -101,15 +126,22 @@ class ProjectionWorker(ConsumerRebalanceListener):  # type: ignore[misc]
         batch = self.consumer.poll(timeout_ms=timeout_ms, max_records=self.batch_size)
         if not batch:
             return 0
-        self.models.refresh()  # a rebuild may have swapped in new tables
         try:
-            with self.store.transaction(durable=False) as cursor:
-                applied = self._apply(cursor, batch)
+            return self._commit(batch)
         except Exception:
-            self._forget()
-            self._seek(list(self.consumer.assignment()))
+            self._recover()
             raise
-        return applied
+
+    def _commit(self, batch: dict[TopicPartition, list[Any]]) -> int:
+        """Apply one polled batch in one transaction with the offsets it moves."""
+        self.models.refresh()  # a rebuild may have swapped in new tables
+        with self.store.transaction(durable=False) as cursor:
+            return self._apply(cursor, batch)
+
+    def _recover(self) -> None:
+        """After a failed batch (rolled back): read again from the stored offsets."""
+        self._forget()
+        self._seek(list(self.consumer.assignment()))
 
     def _apply(self, cursor: Cursor, batch: dict[TopicPartition, list[Any]]) -> int:
         stored = self._offsets(cursor)
@@ -168,16 +200,41 @@ class ProjectionWorker(ConsumerRebalanceListener):  # type: ignore[misc]
 
     def run(self, stop: threading.Event, *, timeout_ms: int = 500) -> None:
         """Consume until ``stop`` is set. A failed batch is rolled back and read again
-        from the stored offsets, so no error loses or doubles an event."""
+        from the stored offsets, so no error loses or doubles an event.
+
+        The next batch is polled (and its messages decoded by the Kafka client) while
+        the database applies the current one; batches still commit one after another,
+        each only after the one before it, and a batch polled behind a failed one is
+        dropped, since the stored offsets no longer match it."""
         self.start()
+        applying = ThreadPoolExecutor(max_workers=1, thread_name_prefix="views")
         try:
             while not stop.is_set():
                 try:
-                    self.poll_once(timeout_ms)
+                    batch = self.consumer.poll(timeout_ms=timeout_ms, max_records=self.batch_size)
+                    self._settle()
+                    if batch:
+                        self._in_flight = applying.submit(self._commit, batch)
                 except Resync as moved:
                     log.info("resynchronising: %s", moved)
                 except Exception as error:
                     log.warning("a batch failed (%s); reading it again", error)
                     stop.wait(1.0)
+            try:
+                self._settle()
+            except Exception as error:
+                log.warning("the last batch failed (%s); it is read again on restart", error)
         finally:
+            applying.shutdown()
             self.consumer.close()
+
+    def _settle(self) -> None:
+        """Wait for the batch in flight; if it failed, read again from the stored
+        offsets and raise its error."""
+        done, self._in_flight = self._in_flight, None
+        if done is None:
+            return
+        failure = done.exception()
+        if failure is not None:
+            self._recover()
+            raise failure

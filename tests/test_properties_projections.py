@@ -22,6 +22,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import invariant, rule
 
 from commands import messages as m
+from eventlog.decoder import Decoder
+from eventlog.store import ReadStore
+from eventlog.vocabulary import decimal_text, micros, time_text
 from ledger.cycle import Cycle
 from ledger.key_result import KeyResult
 from ledger.objective import Objective
@@ -32,12 +35,9 @@ from okr_ledger.config import Settings
 from projections.diff import apply_diff
 from projections.follower import Follower
 from projections.rebuild import rebuild
-from projections.records import decode_notifications, micros
 from projections.service import ReadModels
 from projections.state import StateView
-from projections.store import ReadStore
 from projections.view import View
-from projections.vocabulary import decimal_text, time_text
 from tests.conftest import FakeClock, build_org
 from tests.test_properties_ledger import LedgerMachine
 
@@ -75,7 +75,9 @@ class ProjectionMachine(LedgerMachine):
         return sorted({r.recorded_at for r in self.records()})
 
     def records(self) -> list[Any]:
-        return decode_notifications(self.ledger.recorder.select_notifications(0, 10**6))
+        return Decoder.of(self.ledger).notifications(
+            self.ledger.recorder.select_notifications(0, 10**6)
+        )
 
     def teardown(self) -> None:
         self.models.store.close()

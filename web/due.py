@@ -7,9 +7,9 @@ from typing import Any
 
 from flask import current_app
 
+from eventlog.vocabulary import micros_of
 from ledger.team import Team
 from projections.due import DUE, OVERDUE, due_report
-from projections.records import micros_of
 from projections.service import ReadModels, resolve
 from web.readmodels import FreshnessSchema, Key, route
 from web.vocabulary import Count, Id, Many, One, Response, Text, Time

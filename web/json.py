@@ -1,6 +1,6 @@
 """JSON responses rendered with orjson: the read models answer with large documents,
 which the standard encoder takes several times longer to write. A decimal or a time
-that reaches the encoder is written in the API's vocabulary (``projections.vocabulary``)."""
+that reaches the encoder is written in the API's vocabulary (``eventlog.vocabulary``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from flask.json.provider import DefaultJSONProvider
 
-from projections.vocabulary import decimal_text, time_text
+from eventlog.vocabulary import decimal_text, time_text
 
 OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
 

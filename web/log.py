@@ -22,11 +22,11 @@ from marshmallow.validate import Range
 
 from commands.errors import Forbidden
 from commands.schemas import MAX_INTEGER
+from eventlog.decoder import Decoder
+from eventlog.rendering import event_json
 from ledger.tlog.errors import LogCorrupted, NoSigningKey
 from ledger.tlog.leaf import decode_leaf
 from ledger.tlog.note import SignedCheckpoint
-from projections.records import decode
-from projections.vocabulary import time_text
 from web.auth import current_principal
 from web.errors import ApiErrorSchema, error_response
 
@@ -245,24 +245,12 @@ def index_from_path(value: str) -> int | None:
 def event_of(leaf: bytes) -> dict[str, Any]:
     """The event a leaf holds, decoded from its stored bytes as the audit trail shows it."""
     fields_ = decode_leaf(leaf)
-    r = decode(
-        fields_.position, fields_.aggregate_id, fields_.version, fields_.topic, fields_.state
+    decoder = Decoder.of(current_app.extensions["okr_ledger"].ledger)
+    return event_json(
+        decoder.record(
+            fields_.position, fields_.aggregate_id, fields_.version, fields_.topic, fields_.state
+        )
     )
-    return {
-        "position": r.position,
-        "event_type": r.event_type,
-        "aggregate_type": r.aggregate_type,
-        "aggregate_id": r.aggregate_id,
-        "version": r.version,
-        "recorded_at": time_text(r.recorded_at),
-        "effective_at": time_text(r.effective_at),
-        "actor": r.actor,
-        "reason": r.reason,
-        "decision_id": r.decision_id,
-        "correlation_id": r.correlation_id,
-        "command_id": r.command_id,
-        "data": r.data,
-    }
 
 
 @blp.route("/entries/<index>", methods=["GET"], endpoint="getLogEntry")

@@ -18,15 +18,14 @@ from marshmallow.validate import Length, OneOf, Range
 from commands.catalogue import API as ANY_OPERATION
 from commands.catalogue import VIEW
 from commands.schemas import MAX_INTEGER, Instant, StorableTextSchema
+from eventlog.vocabulary import micros_of, time_text
 from ledger.meta import utc_now
 from projections.audit import audit_row
 from projections.cells import spreadsheet_cell
-from projections.records import micros_of
 from projections.retrospective import policy_from, retrospective_csv
 from projections.sandbagging import SANDBAGGING_CYCLES
 from projections.service import PositionBeyondLog, ReadModels, ViewBehind
 from projections.state import EFFECTIVE, RECORDED
-from projections.vocabulary import time_text
 from web import responses as r
 from web.auth import current_principal
 from web.errors import document_errors, error_response

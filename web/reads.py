@@ -17,6 +17,7 @@ from commands.catalogue import API as ANY_OPERATION
 from commands.catalogue import HISTORY, STATE
 from commands.errors import Forbidden
 from commands.schemas import MAX_INTEGER, Instant, StorableTextSchema
+from eventlog.decoder import Decoder
 from ledger.application import KIND_NAMES
 from ledger.base import LedgerAggregate
 from ledger.cycle import Cycle
@@ -24,7 +25,7 @@ from ledger.exceptions import NotFound
 from ledger.key_result import KeyResult
 from web.auth import current_principal
 from web.errors import BadRequest, document_errors
-from web.render import aggregate_json, event_json
+from web.render import aggregate_json, history_json
 from web.state_responses import aggregate_schema, history_schema
 
 ETAG_HEADER = {
@@ -123,8 +124,18 @@ def register_reads(
         ledger = current_app.extensions["okr_ledger"].ledger
         ledger.get(cls, ident)
         positions = ledger.positions_of(ident)
+        decoder = Decoder.of(ledger)
         events = [
-            event_json(e, positions.get(e.originator_version)) for e in ledger.history(ident)
+            history_json(
+                decoder.record(
+                    positions.get(s.originator_version),
+                    s.originator_id,
+                    s.originator_version,
+                    s.topic,
+                    s.state,
+                )
+            )
+            for s in ledger.recorder.select_events(ident)
         ]
         return current_app.json.response({"aggregate_id": str(ident), "events": events})
 

@@ -21,12 +21,11 @@ from commands.subscriptions import Subscribe, Unsubscribe
 from deliveries.signing import new_secret
 from deliveries.store import DEAD
 from deliveries.targets import checked_address
+from eventlog.vocabulary import micros_of, time_text
 from ledger.application import not_found
 from ledger.exceptions import InvalidTransition, NotFound
 from ledger.subscription import KINDS, PRESETS, Subscription, require_url
 from ledger.team import Team
-from projections.records import micros_of
-from projections.vocabulary import time_text
 from web.auth import current_principal
 from web.errors import UnknownReference, document_errors
 from web.vocabulary import Count, Id, Many, One, Response, Text, Time

@@ -17,11 +17,11 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from eventlog.vocabulary import TIME_PATTERN, time_text
 from okr_ledger.bootstrap import Services, bootstrap
 from okr_ledger.config import Settings
 from okr_ledger.generator import generate
 from projections.diff import change_kinds
-from projections.vocabulary import TIME_PATTERN, time_text
 from tests.conftest import FakeClock, grant_token
 from tests.e2e.conftest import Api, ServicesSwitch, World, build_world
 from tests.e2e.contract import body_violations, violations

@@ -13,6 +13,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from eventlog.vocabulary import time_text
 from ledger.base import LedgerAggregate
 from ledger.cycle import Cycle
 from ledger.decision import Decision
@@ -24,7 +25,6 @@ from ledger.objective import Objective
 from ledger.priorities import Priorities
 from ledger.strategy import Strategy
 from ledger.team import Team
-from projections.vocabulary import time_text
 from tests.conftest import FakeClock
 from tests.e2e.conftest import NAMES, World, error_of
 from web.resources import API, CONVERTER

@@ -29,6 +29,7 @@ from werkzeug.test import TestResponse
 
 from commands import messages as m
 from commands.principals import Principal
+from eventlog.vocabulary import decimal_text, micros
 from ledger.cycle import Cycle
 from ledger.decision import Decision
 from ledger.key_result import KeyResult
@@ -42,8 +43,6 @@ from okr_ledger import demo
 from okr_ledger.bootstrap import Services, bootstrap
 from okr_ledger.config import Settings
 from projections.diff import apply_diff
-from projections.records import micros
-from projections.vocabulary import decimal_text
 from tests.conftest import FakeClock
 from tests.e2e.conftest import World, error_of
 from web import create_app

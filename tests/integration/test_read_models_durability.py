@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from eventlog.vocabulary import micros
 from okr_ledger import demo
 from okr_ledger.bootstrap import bootstrap
 from okr_ledger.config import Settings
 from okr_ledger.generator import generate
 from projections.diff import apply_diff
 from projections.rebuild import rebuild
-from projections.records import micros
 from tests import faults
 
 

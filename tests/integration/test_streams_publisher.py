@@ -19,11 +19,11 @@ from typing import Any
 import orjson
 import pytest
 
+from eventlog.decoder import Decoder
 from okr_ledger import demo
 from okr_ledger.bootstrap import Services, bootstrap
 from okr_ledger.config import Settings
 from okr_ledger.generator import generate
-from projections.records import decode_page
 from streams.envelope import WATERMARK_SCHEMA
 from streams.kafka import topic_producer
 from streams.publisher import Publisher
@@ -130,7 +130,9 @@ def test_publishing_the_demo_puts_every_event_on_the_topic_with_its_envelope(
             assert publisher.lag() == 0
         records = {
             r.position: r
-            for r in decode_page(services.ledger.chained_recorder.read_page(0, head + 1, head))
+            for r in Decoder.of(services.ledger).page(
+                services.ledger.chained_recorder.read_page(0, head + 1, head)
+            )
         }
         leaves = {
             leaf.position: leaf

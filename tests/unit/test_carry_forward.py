@@ -15,12 +15,12 @@ from eventsourcing.persistence import StoredEvent
 from commands import messages as m
 from commands.errors import Forbidden
 from commands.handlers.carry import carried_key_result_id, carried_objective_id
+from eventlog.decoder import Decoder
 from ledger.base import LedgerAggregate
 from ledger.exceptions import AlreadyExists, InvalidTransition, RuleViolation
 from ledger.key_result import KeyResult
 from ledger.objective import Objective
 from ledger.priorities import Priorities
-from projections.records import decode
 from projections.reducers import reduce
 from tests.conftest import Org
 
@@ -400,7 +400,7 @@ def test_creation_events_stored_before_carry_forward_still_read(org: Org, kind: 
     old = as_written_before_carry_forward(ledger, ledger.history(ident)[0])
 
     event = ledger.mapper.to_domain_event(old)
-    record = decode(1, str(ident), 1, old.topic, old.state)
+    record = Decoder.of(ledger).record(1, str(ident), 1, old.topic, old.state)
     doc = reduce(None, record)
 
     assert (event.carried_from, event.carried_from_cycle_id) == (None, None)

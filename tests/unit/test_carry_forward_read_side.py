@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 
 from commands import messages as m
 from commands.handlers.carry import carried_key_result_id, carried_objective_id
+from eventlog.vocabulary import micros_of
 from ledger.exceptions import RuleViolation
 from ledger.key_result import DECREASE, INCREASE, carried_aim, check_target
 from okr_ledger.bootstrap import Services
-from projections.records import micros_of
 from tests.conftest import FakeClock, Org
 from tests.test_properties_projections import assert_documents_agree_with_the_aggregates
 from tests.unit.support import meta, new_key_result, started_cycle

@@ -13,9 +13,9 @@ from commands import messages as m
 from commands.subscriptions import Subscribe
 from deliveries import signing
 from deliveries.sender import Attempt
+from eventlog.vocabulary import micros_of
 from okr_ledger.bootstrap import Services
 from projections.due import due_report
-from projections.records import micros_of
 from tests.conftest import ADMIN_PRINCIPAL, FakeClock, Org, build_org
 
 

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from eventlog.decoder import Decoder
 from okr_ledger import demo
 from okr_ledger.bootstrap import Services
-from projections.records import decode_page
 from streams.envelope import (
     EVENT_SCHEMA,
     MalformedMessage,
@@ -27,7 +27,7 @@ def test_every_demo_event_comes_back_from_its_message_as_it_was_stored(
     demo.load(services)
     recorder = services.ledger.chained_recorder
     head = services.ledger.head_position()
-    records = decode_page(recorder.read_page(0, head, head))
+    records = Decoder.of(services.ledger).page(recorder.read_page(0, head, head))
     assert len(records) == head
     for record in records:
         key, value, headers = event_message(record, record.position - 1, "ab" * 32)

@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from projections.records import micros
-from projections.vocabulary import DECIMAL_PATTERN, TIME_PATTERN, decimal_text, time_text
+from eventlog.vocabulary import DECIMAL_PATTERN, TIME_PATTERN, decimal_text, micros, time_text
 
 DECIMALS = st.decimals(allow_nan=False, allow_infinity=False, places=10).filter(
     lambda d: abs(d) < 10**15

@@ -17,9 +17,9 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from deliveries import signing
 from deliveries.notices import Fact, Notice, body, notices_of
 from deliveries.targets import RefusedTarget, checked_address, is_public
+from eventlog.record import Record
 from ledger.exceptions import RuleViolation
 from ledger.subscription import require_url
-from projections.records import Record
 
 
 def record(event_type: str, aggregate: str = "kr-1", version: int = 2, **data: object) -> Record:

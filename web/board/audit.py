@@ -9,8 +9,8 @@ from uuid import UUID
 
 from flask import render_template, request
 
+from eventlog.vocabulary import micros_of
 from projections.audit import audit_row
-from projections.records import micros_of
 from projections.state import EFFECTIVE, RECORDED
 from web.board import BoardError, bp
 from web.board.pages import instant, models
@@ -50,9 +50,13 @@ def audit_filters() -> tuple[dict[str, Any], dict[str, str]]:
     return filters, shown
 
 
+LARGEST_POSITION = 2**63 - 1
+"""what both databases store as a log position"""
+
+
 def cursor() -> int:
     text = request.args.get("after", "0")
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()) or int(text) > LARGEST_POSITION:
         raise BoardError(422, "validation_failed", "after: a log position", "after")
     return int(text)
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from flask import Response, current_app, redirect, render_template, request, url_for
 
+from eventlog.vocabulary import micros_of
 from ledger.meta import utc_now
-from projections.records import micros_of
 from projections.service import ReadModels
 from projections.state import EFFECTIVE, RECORDED
 from web.board import BoardError, bp

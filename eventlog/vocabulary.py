@@ -1,6 +1,7 @@
 """The API's vocabulary (docs/adr/0009-api-vocabulary.md): how every response writes a
-decimal and a time. One function per conversion; every JSON answer, export and read
-model uses these.
+decimal and a time, and the one representation of an instant inside the read side
+(UTC microseconds since the epoch). One function per conversion; every JSON answer,
+export, message and read model uses these.
 
 - A decimal is a string holding its exact decimal text, canonical: no exponent, no
   trailing fractional zeros, no ``+``, ``-0`` written ``0`` (``"55"``, ``"2133.33"``).
@@ -11,14 +12,33 @@ model uses these.
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
+from uuid import UUID
 
 DECIMAL_PATTERN = r"^-?(0|[1-9][0-9]*)(\.[0-9]*[1-9])?$"
 TIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z$"
 _CANONICAL = re.compile(DECIMAL_PATTERN)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def micros_of(moment: datetime) -> int:
+    """UTC microseconds since the epoch of a zone-aware datetime."""
+    delta = moment - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def micros(iso: str) -> int:
+    """UTC microseconds since the epoch of an ISO 8601 time with a zone."""
+    return micros_of(datetime.fromisoformat(iso))
+
+
+def moment(value: int) -> datetime:
+    """The zone-aware (UTC) datetime of microseconds since the epoch."""
+    return EPOCH + timedelta(microseconds=value)
 
 
 def decimal_text(value: Decimal | str | int | float | None) -> str | None:
@@ -52,7 +72,29 @@ def time_text(value: int | datetime | str | None) -> str | None:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("a time without a zone is ambiguous")
-        moment = value.astimezone(UTC)
+        instant = value.astimezone(UTC)
     else:
-        moment = EPOCH + timedelta(microseconds=value)
-    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+        instant = EPOCH + timedelta(microseconds=value)
+    return instant.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def plain(value: Any) -> Any:
+    """A value of the domain in the API's vocabulary: ids as text, decimals and times
+    as canonical text, dates as ISO text, dataclasses as objects, collections as lists."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, Decimal):
+        return decimal_text(value)
+    if isinstance(value, datetime):
+        return time_text(value)
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [plain(v) for v in value]
+    return str(value)

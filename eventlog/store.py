@@ -1,19 +1,21 @@
-"""Where read models live: tables next to the ledger's (the same SQLite file or
-PostgreSQL schema; an in-memory SQLite database for an in-memory ledger), written in
-transactions that also record each view's tracking position, through the
-``eventsourcing`` library's tracking recorders (``_insert_tracking``)."""
+"""Where read models and other readers of the log keep their rows and positions:
+tables next to the ledger's (the same SQLite file or PostgreSQL schema; an in-memory
+SQLite database for an in-memory ledger), written in transactions that also record each
+reader's tracking position, through the ``eventsourcing`` library's tracking recorders
+(``_insert_tracking``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence, Sized
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol
 from uuid import uuid4
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
+from eventlog.record import Record
 from ledger.application import Ledger
 
 
@@ -61,10 +63,12 @@ class Cursor:
         return None if row is None else dict(row)
 
     def insert_rows(
-        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+        self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
     ) -> None:
-        """Append many rows fast: COPY on PostgreSQL, one prepared INSERT on SQLite."""
-        if not rows:
+        """Append many rows fast: COPY on PostgreSQL, one prepared INSERT on SQLite. A
+        generator of rows is drawn while the copy runs (the session is busy meanwhile,
+        never idle in its transaction)."""
+        if isinstance(rows, Sized) and not rows:
             return
         if self.dialect == "postgres":
             with self.raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
@@ -75,6 +79,19 @@ class Cursor:
             self.raw.executemany(
                 f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
             )
+
+
+class Projection(Protocol):
+    """A read model kept from the log: applies batches of records in a transaction of
+    the store, and is tracked under its own name."""
+
+    @property
+    def tracking_name(self) -> str: ...
+
+    def apply(self, cursor: Cursor, records: list[Record]) -> None: ...
+
+    def forget(self) -> None:
+        """Drop in-memory caches (after a failed batch); they reload from the tables."""
 
 
 class ReadStore:
