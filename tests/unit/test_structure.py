@@ -47,11 +47,6 @@ LONG_BY_NATURE = {
 KNOWN = {
     # create_app builds its own services (the composition root moves on top)
     "web/__init__.py imports okr_ledger",
-    # streams/ reads its wire type and position store from projections/ (until the floor)
-    "streams/envelope.py imports projections",
-    "streams/pages.py imports projections",
-    "streams/publisher.py imports projections",
-    "streams/worker.py imports projections",
     # benches borrow the tests' helpers
     "bench/board_screenshots.py imports tests",
     "bench/kafka_relay.py imports tests",
