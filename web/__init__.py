@@ -1,9 +1,8 @@
 """The HTTP layer: a thin Flask app over the command bus and the read side.
 
-``create_app(config=None)`` builds everything on demand; nothing is built at import
-time. Pass ``{"SERVICES": services}`` to run on services built elsewhere (tests), or
-``{"DATABASE_URL": url}`` to pick a store; by default settings come from the
-environment (``okr_ledger.config.Settings``).
+``create_app(services, config=None)`` serves services that are already built (the
+composition root, ``okr_ledger.bootstrap``, builds them; tests build them on a memory
+store); nothing is built at import time, and nothing here reads settings itself.
 """
 
 from __future__ import annotations
@@ -41,10 +40,9 @@ class App(Flask):
     json_provider_class = OrjsonProvider
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
-    from okr_ledger.bootstrap import bootstrap
-    from okr_ledger.config import Settings
-
+def create_app(services: Any, config: dict[str, Any] | None = None) -> Flask:
+    """The API and the board over ``services`` (``okr_ledger.bootstrap.Services``, or
+    anything with the same attributes); ``config`` adds Flask settings."""
     app = App(__name__)
     app.config.update(
         API_TITLE="OKR Ledger",
@@ -55,10 +53,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
     app.config.update(config or {})
-    services = app.config.get("SERVICES")
-    if services is None:
-        settings = Settings.from_env().with_overrides(database_url=app.config.get("DATABASE_URL"))
-        services = bootstrap(settings)
     app.extensions["okr_ledger"] = services
 
     api = OkrApi(

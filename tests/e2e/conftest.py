@@ -384,7 +384,7 @@ def build_world(services: Services, api: Api) -> World:
 @pytest.fixture(scope="session")
 def app() -> tuple[Flask, ServicesSwitch]:
     switch = ServicesSwitch()
-    return create_app({"SERVICES": switch, "TESTING": True}), switch
+    return create_app(switch, {"TESTING": True}), switch
 
 
 def _world(services: Services, app: tuple[Flask, ServicesSwitch]) -> World:
