@@ -1333,7 +1333,11 @@ def load(services: Services) -> Loaded:
         return Loaded(0, ledger.head_position())
     check_room(ledger)
     clock = SimulatedClock(PLANNING_STARTS)
-    run = Run(CommandBus(ledger, clock=clock), clock, simulate_values(random.Random(SEED)))
+    run = Run(
+        CommandBus(ledger, services.bus.handlers, clock=clock),
+        clock,
+        simulate_values(random.Random(SEED)),
+    )
     plan_quarter(run)
     start_quarter(run)
     run_weeks(run)

@@ -13,15 +13,13 @@ from flask import Flask
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-import web.due  # noqa: F401  (registers GET /cycles/{cycle}/due on the read models)
 from ledger.cycle import CLOSED_CYCLE_RULE
-from web import board, errors, metrics, refs, request_id
+from web import board, errors, metrics, read_views, readmodels, refs, request_id
 from web.auth import guard_api_request
 from web.health import blp as health_blueprint
 from web.imports import blp as imports_blueprint
 from web.json import OrjsonProvider
 from web.log import blp as log_blueprint
-from web.readmodels import blp as read_models_blueprint
 from web.resources import blueprints
 from web.state_responses import register_event_schemas
 from web.webhooks import blp as webhooks_blueprint
@@ -78,7 +76,7 @@ def create_app(services: Any, config: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(metrics.blp)
     for blueprint in blueprints():
         api.register_blueprint(blueprint)
-    api.register_blueprint(read_models_blueprint)
+    api.register_blueprint(readmodels.blueprint(read_views.VIEWS))
     api.register_blueprint(imports_blueprint)
     api.register_blueprint(log_blueprint)
     api.register_blueprint(webhooks_blueprint)

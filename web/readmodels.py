@@ -7,7 +7,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Response, current_app, stream_with_context
@@ -31,10 +32,6 @@ from web import responses as r
 from web.auth import current_principal
 from web.errors import document_errors, error_response
 from web.retrospective_responses import RetrospectiveSchema
-
-blp = Blueprint(
-    "read-models", __name__, url_prefix="/api/v1", description="Read models built from the log"
-)
 
 
 def read_models() -> ReadModels:
@@ -170,8 +167,15 @@ OTHER_MEDIA = {
 }
 
 
-RULES: list[tuple[str, str]] = []
-"""(operationId, rule) of each read-model route."""
+@dataclass(frozen=True)
+class ReadRoute:
+    rule: str
+    query: type[Schema]
+    operation: str
+    response: type[Schema] | None
+    """documents the JSON body (None: no JSON body)"""
+    media: tuple[str, ...] = ()
+    """its other representations (``OTHER_MEDIA``)"""
 
 
 def route(
@@ -182,15 +186,27 @@ def route(
     *,
     media: tuple[str, ...] = (),
 ) -> Callable[..., Any]:
-    """Register a read-model view: ``response`` documents its JSON body, ``media``
-    names its other representations (``OTHER_MEDIA``)."""
-    RULES.append((operation, rule))
+    """Mark a function as a read-model view (it registers nothing: ``blueprint`` mounts
+    the views it is given)."""
 
-    def register(view: Callable[..., Any]) -> Callable[..., Any]:
+    def mark(view: Callable[..., Any]) -> Callable[..., Any]:
+        view.read_route = ReadRoute(rule, query, operation, response, media)  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def blueprint(views: Sequence[Callable[..., Any]]) -> Blueprint:
+    """The read models' routes, one per view marked with ``route``."""
+    blp = Blueprint(
+        "read-models", __name__, url_prefix="/api/v1", description="Read models built from the log"
+    )
+    for view in views:
+        spec: ReadRoute = view.read_route  # type: ignore[attr-defined]
         decorated: Any = guarded(view)
-        if response is not None:
-            decorated = blp.response(200, response)(decorated)
-        for kind in media:
+        if spec.response is not None:
+            decorated = blp.response(200, spec.response)(decorated)
+        for kind in spec.media:
             content_type, description = OTHER_MEDIA[kind]
             decorated = blp.alt_response(
                 200,
@@ -200,12 +216,10 @@ def route(
                 success=True,
             )(decorated)
         decorated = document_errors(blp, decorated, "View", {ANY_OPERATION, VIEW})
-        decorated = blp.arguments(query(), location="query")(decorated)
-        decorated = blp.doc(operationId=operation)(decorated)
-        blp.route(rule, methods=["GET"], endpoint=operation)(decorated)
-        return view
-
-    return register
+        decorated = blp.arguments(spec.query(), location="query")(decorated)
+        decorated = blp.doc(operationId=spec.operation)(decorated)
+        blp.route(spec.rule, methods=["GET"], endpoint=spec.operation)(decorated)
+    return blp
 
 
 @route("/cycles", FreshnessSchema, "listCycles", r.CycleListSchema)
@@ -391,3 +405,17 @@ def export(rows: Iterator[dict[str, Any]], kind: str) -> Response:
     response = Response(stream_with_context(lines()), mimetype=mimetype)
     response.headers["Content-Disposition"] = f"attachment; filename=audit.{kind}"
     return response
+
+
+VIEWS = (
+    cycles,
+    okrs,
+    alignment,
+    priorities_history,
+    cycle_diff,
+    cycle_retrospective,
+    key_result_chart,
+    kpi_health,
+    audit,
+)
+"""This module's views, in the order the document lists them."""
