@@ -24,7 +24,6 @@ from gunicorn.app.base import BaseApplication
 
 from okr_ledger.bootstrap import bootstrap
 from okr_ledger.config import Settings
-from web import create_app
 
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -48,6 +47,10 @@ class Server(BaseApplication):  # type: ignore[misc]
 
 def make_app(settings: Settings | None = None) -> Flask:
     """The API over services built from ``settings`` (by default: the environment's)."""
+    # imported here: prometheus-client picks its multiprocess mode when first imported,
+    # which must come after ``serve`` has named the metrics directory
+    from web import create_app
+
     return create_app(bootstrap(settings or Settings.from_env()))
 
 

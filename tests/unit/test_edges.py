@@ -39,3 +39,10 @@ def test_a_package_imports_nothing_from_the_layers_above_it(package: str, above:
     reaching_up = {module: names & above for module, names in imported(package).items()}
 
     assert {module: names for module, names in reaching_up.items() if names} == {}
+
+
+def test_every_kind_of_failure_has_an_http_status() -> None:
+    from commands.errors import ErrorKind
+    from web.error_codes import STATUS
+
+    assert set(STATUS) == set(ErrorKind)
