@@ -15,10 +15,12 @@ from deliveries.dispatcher import Dispatcher
 from deliveries.store import DeliveryStore
 from ledger.application import Ledger
 from ledger.meta import utc_now
+from ledger.tlog.note import SignedCheckpoint
 from ledger.tlog.service import TransparencyLog
 from okr_ledger.config import Settings
 from okr_ledger.keys import LogKey, load_key
 from projections.service import ReadModels
+from streams.witnesses import Cosigning, Outcome
 
 
 @dataclass
@@ -57,6 +59,33 @@ class Services:
     @transparency.deleter
     def transparency(self) -> None:
         self._transparency = None
+
+    _cosigning: Cosigning | None = None
+
+    @property
+    def cosigning(self) -> Cosigning | None:
+        """Submission of new checkpoints to ``OKR_LEDGER_WITNESSES`` (None without any);
+        the checkpointer runs its rounds, never a request."""
+        if self._cosigning is None and self.settings.witnesses:
+            log = self.transparency
+            self._cosigning = Cosigning(
+                log,
+                self.settings.witness_list,
+                log.store,
+                timeout=self.settings.witness_timeout_seconds,
+            )
+        return self._cosigning
+
+    def checkpoint_tick(self) -> tuple[SignedCheckpoint | None, dict[str, Outcome]]:
+        """The checkpointer's tick: sign a checkpoint if one is due, then submit the
+        newest to the witnesses that lack it. The checkpoint signed now (if any), and
+        what each witness did, by name."""
+        log = self.transparency
+        signed = log.maybe_checkpoint()
+        cosigning = self.cosigning
+        if cosigning is None:
+            return signed, {}
+        return signed, cosigning.round(signed or log.latest_checkpoint())
 
     _deliveries: DeliveryStore | None = None
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -41,11 +41,13 @@ if TYPE_CHECKING:
 def export_command(context: Context, out: Path, size: int | None, since: int) -> None:
     """Write the log as a C2SP tlog-tiles archive that verifies offline."""
     from ledger.tlog.archive import export
+    from okr_ledger.cli_log import cosign_now
 
     log = context.services.transparency
     try:
         if size is None:
             log.checkpoint_now()
+            cosign_now(context)
         done = export(
             log.store,
             out,
@@ -57,7 +59,11 @@ def export_command(context: Context, out: Path, size: int | None, since: int) ->
     except (LedgerError, ValueError) as error:
         raise click.ClickException(str(error)) from None
     what = f"entries from tile of {since} to {done.size}" if since else f"{done.entries} entries"
-    click.echo(f"exported {what} of {done.origin} to {done.path} ({done.files} files)")
+    cosigned = len(log.cosignatures(done.size))
+    click.echo(
+        f"exported {what} of {done.origin} to {done.path} ({done.files} files; the checkpoint "
+        f"of size {done.size} carries {cosigned} cosignature{'' if cosigned == 1 else 's'})"
+    )
     click.echo(f"check it: okr-ledger-verify export {done.path} --key '{log.verifier_key()}'")
 
 
@@ -91,9 +97,30 @@ def restore(services: Services, path: Path) -> tuple[int, int, str]:
         # the importer reads the nodes after the entries: the bundles are read once
         yield from tree_nodes(iter(hashes))
 
+    checkpoints, cosignatures = read_checkpoints(path)
+    _check_cosignatures(services, checkpoints, cosignatures)
     importer = Importer(services.ledger.chained_recorder)
-    written = importer.load(entries(), nodes(), read_checkpoints(path))
+    written = importer.load(entries(), nodes(), checkpoints, cosignatures)
     return written, checkpoint.size, checkpoint.origin
+
+
+def _check_cosignatures(
+    services: Services, checkpoints: list[Any], cosignatures: list[Any]
+) -> None:
+    """A cosignature by one of this store's witnesses (``OKR_LEDGER_WITNESSES``) must
+    verify with its key; those by other witnesses are carried over as they are (an
+    auditor checks them with the keys they trust)."""
+    from ledger.tlog.cosignature import cosignature_timestamp
+
+    known = {w.ident: w for w in services.settings.witness_list}
+    bodies = {row.size: row.note[: row.note.rfind("\n\n") + 1] for row in checkpoints}
+    for row in cosignatures:
+        witness = known.get(row.witness)
+        if witness and cosignature_timestamp(row.line, bodies[row.size], witness.key) is None:
+            raise ArchiveRefused(
+                f"the archive does not verify, nothing imported: the cosignature of checkpoint "
+                f"{row.size} by {witness.name} is not valid"
+            )
 
 
 def import_archive(context: Context, path: Path) -> None:

@@ -1,11 +1,13 @@
 """The transparency log at the command line: ``log keygen``, ``log key``,
-``checkpoint``, ``verify`` and the tree-building part of ``init``."""
+``checkpoint`` (which also submits to the witnesses), ``verify`` and the tree-building
+part of ``init``."""
 
 from __future__ import annotations
 
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,11 +16,11 @@ import click
 from ledger.tlog.audit import Kept, kept_checkpoint
 from ledger.tlog.errors import LogError
 from ledger.tlog.note import NoteError, VerifierKey
-from ledger.tlog.service import TransparencyLog
 from okr_ledger.keys import KeyFileExists, key_path, write_key
 
 if TYPE_CHECKING:
     from okr_ledger.cli import Context
+    from streams.witnesses import Outcome
 
 
 def announce_made_key(context: Context) -> None:
@@ -71,6 +73,39 @@ def key(context: Context) -> None:
         raise click.ClickException(error.message) from None
 
 
+def report(outcomes: dict[str, Outcome]) -> None:
+    """Say what each witness did with the checkpoint submitted to it."""
+    for name, outcome in outcomes.items():
+        if outcome.line is not None:
+            click.echo(f"witness {name} cosigned the checkpoint of size {outcome.size}", err=True)
+        elif outcome.refused:
+            click.echo(f"witness {name} REFUSED size {outcome.size}: {outcome.problem}", err=True)
+        else:
+            click.echo(f"witness {name}: {outcome.problem}; will try again", err=True)
+
+
+def cosign_now(context: Context) -> None:
+    """Submit the newest checkpoint to the witnesses that lack it, once."""
+    cosigning = context.services.cosigning
+    if cosigning is not None:
+        report(cosigning.round(context.services.transparency.latest_checkpoint()))
+
+
+def ticker(context: Context) -> Callable[[], object]:
+    """The checkpointer's tick (sign if due, then a cosigning round), reporting what
+    the witnesses did."""
+    services = context.services
+    services.transparency.key()  # no key, no checkpointer: say so at once
+
+    def tick() -> None:
+        signed, outcomes = services.checkpoint_tick()
+        if signed is not None:
+            click.echo(f"signed a checkpoint of size {signed.size}", err=True)
+        report(outcomes)
+
+    return tick
+
+
 @click.command()
 @click.option(
     "--follow",
@@ -84,32 +119,30 @@ def checkpoint(context: Context, follow: bool) -> None:
     announce_made_key(context)
     log = context.services.transparency
     if follow:
-        follow_checkpoints(log)
+        follow_checkpoints(context)
         return
     try:
         log.checkpoint_now()
+        cosign_now(context)
     except LogError as error:
         raise click.ClickException(f"{error.rule}: {error.message}") from None
     latest = log.latest_checkpoint()
     if latest is None:
         click.echo("the log is empty; nothing to sign", err=True)
         sys.exit(1)
-    click.echo(latest.note, nl=False)
+    click.echo(log.with_cosignatures(latest), nl=False)
 
 
-def follow_checkpoints(log: TransparencyLog) -> None:
+def follow_checkpoints(context: Context) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    log.key()  # no key, no checkpointer: say so at once
+    tick = ticker(context)
     while not stop.is_set():
         try:
-            signed = log.maybe_checkpoint()
+            tick()
         except LogError as error:  # a refusal to sign is reported, and retried
             click.echo(f"checkpointer: {error.rule}: {error.message}", err=True)
-            signed = None
-        if signed is not None:
-            click.echo(f"signed a checkpoint of size {signed.size}", err=True)
-        stop.wait(min(1.0, log.interval))
+        stop.wait(min(1.0, context.services.transparency.interval))
 
 
 @click.command()
@@ -187,6 +220,6 @@ def grant(context: Context, role: str) -> str:
         raise click.UsageError("--service-role applies to PostgreSQL only")
     handed = grant_service_role(recorder, role)
     return (
-        f"{role} may read the log, append through the append function and add tree nodes "
-        f"and checkpoints; read models handed to it: {', '.join(handed) or 'none'}"
+        f"{role} may read the log, append through the append function and add tree nodes, "
+        f"checkpoints and cosignatures; read models handed to it: {', '.join(handed) or 'none'}"
     )

@@ -5,10 +5,25 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    from streams.witnesses import WitnessConfig
 
 DEFAULT_DATABASE_URL = "sqlite:///okr-ledger.sqlite"
 PREFIX = "OKR_LEDGER_"
+
+
+def _witnesses(text: str | None) -> str | None:
+    """``OKR_LEDGER_WITNESSES`` as given, once every entry in it has parsed."""
+    from streams.witnesses import parse_witnesses
+
+    try:
+        parse_witnesses(text)
+    except ValueError as error:
+        raise ValueError(f"{PREFIX}WITNESSES: {error}") from None
+    return text or None
 
 
 @dataclass(frozen=True)
@@ -42,6 +57,12 @@ class Settings:
     """Seconds between signed checkpoints while the log grows."""
     log_origin: str = "okr-ledger.localhost/ledger"
     """The origin (key name) of a key made on first use."""
+    witnesses: str | None = None
+    """The log's witnesses, one per line or separated by ``;``, each ``<witness verifier
+    key> <URL>`` (the URL its ``/add-checkpoint`` is under); without it, nothing is
+    submitted. Checked when read: a bad entry is named."""
+    witness_timeout_seconds: float = 3.0
+    """How long one submission to a witness may take (connect and answer)."""
     webhook_allow_private: bool = False
     """Allow webhooks to loopback and private-network addresses (tests, on-premises
     receivers); refused by default, at subscribe time and before every delivery."""
@@ -84,6 +105,14 @@ class Settings:
                 text("CHECKPOINT_INTERVAL", str(defaults.checkpoint_interval))
             ),
             log_origin=text("LOG_ORIGIN", defaults.log_origin),
+            witnesses=_witnesses(env.get(f"{PREFIX}WITNESSES")),
+            witness_timeout_seconds=min(
+                max(
+                    float(text("WITNESS_TIMEOUT_SECONDS", str(defaults.witness_timeout_seconds))),
+                    0.1,
+                ),
+                30.0,
+            ),
             webhook_allow_private=env.get(f"{PREFIX}WEBHOOK_ALLOW_PRIVATE", "") == "1",
             webhook_max_attempts=max(
                 1, int(text("WEBHOOK_MAX_ATTEMPTS", str(defaults.webhook_max_attempts)))
@@ -99,6 +128,13 @@ class Settings:
                 30.0,
             ),
         )
+
+    @property
+    def witness_list(self) -> list[WitnessConfig]:
+        """The witnesses ``witnesses`` names (ValueError naming a bad entry)."""
+        from streams.witnesses import parse_witnesses
+
+        return parse_witnesses(self.witnesses)
 
     @property
     def shown_database_url(self) -> str:

@@ -416,10 +416,32 @@ def _root(args: argparse.Namespace, note: str | None, root: str | None, size: in
     return checkpoint.root_hash
 
 
+def _witnesses(keys: list[str], quorum: int) -> list[VerifierKey]:
+    witnesses = [parse_witness_vkey(_text(w)) for w in keys]
+    if quorum < 0 or quorum > len(witnesses):
+        raise VerificationError(f"a quorum of {quorum} needs as many --witness keys")
+    return witnesses
+
+
+def _check_quorum(note: str, keys: list[str], quorum: int) -> None:
+    """At least ``quorum`` of the named witnesses validly cosigned the note."""
+    found = cosigners(note, _witnesses(keys, quorum))
+    if len(found) < quorum:
+        names = ", ".join(sorted(found)) or "none"
+        raise VerificationError(
+            f"{len(found)} of the named witnesses cosigned it ({names}), fewer than the "
+            f"quorum of {quorum}"
+        )
+
+
 def run(args: argparse.Namespace) -> str:
     if args.command == "checkpoint":
-        c = verify_checkpoint(_text(args.note), parse_vkey(_text(args.key)))
-        return f"checkpoint verified: {c.origin} size {c.size} root {c.root_hash.hex()}"
+        note = _text(args.note)
+        c = verify_checkpoint(note, parse_vkey(_text(args.key)))
+        _check_quorum(note, args.witness, args.quorum)
+        return f"checkpoint verified: {c.origin} size {c.size} root {c.root_hash.hex()}" + (
+            f", cosigned by {args.quorum}+ witnesses" if args.quorum else ""
+        )
     if args.command == "inclusion":
         proof = _json(args.proof)
         index, size = _int(proof, "index"), _int(proof, "size")
@@ -441,9 +463,7 @@ def run(args: argparse.Namespace) -> str:
         except ImportError:
             from verifier_export import verify_export  # type: ignore[no-redef]
 
-        witnesses = [parse_witness_vkey(_text(w)) for w in args.witness]
-        if args.quorum > len(witnesses):
-            raise VerificationError(f"a quorum of {args.quorum} needs as many --witness keys")
+        witnesses = _witnesses(args.witness, args.quorum)
         c, checked = verify_export(
             Path(args.path),
             parse_vkey(_text(args.key)),
@@ -469,6 +489,8 @@ def parser() -> argparse.ArgumentParser:
     c = commands.add_parser("checkpoint", help="a signed checkpoint, against the log's key")
     c.add_argument("note")
     c.add_argument("--key", required=True, help="the verifier key (vkey)")
+    c.add_argument("--witness", action="append", default=[], help="a witness's key (repeat)")
+    c.add_argument("--quorum", type=int, default=0, help="how many of them must have cosigned")
     i = commands.add_parser("inclusion", help="an inclusion proof (the route's JSON)")
     i.add_argument("proof")
     i.add_argument("--checkpoint", help="a signed checkpoint of the proof's size")

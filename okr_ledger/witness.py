@@ -296,6 +296,9 @@ class Witness:
         self.logs = {key.name: key for key in logs}
         self.state = state
         self.clock = clock
+        self.after_save: Callable[[int], None] = lambda _size: None
+        """A hook the fault tests use: called once the new state is saved, before the
+        cosignature is returned, with the checkpoint's size."""
 
     def add_checkpoint(self, data: bytes) -> str:
         """Check a submission and answer with the cosignature line, or raise WitnessError."""
@@ -316,6 +319,7 @@ class Witness:
             seen = state.latest(origin)
             self._check(request, checkpoint, seen, data)
             state.save(Seen(origin, checkpoint.size, checkpoint.root_hash, request.note))
+            self.after_save(checkpoint.size)
             return self.cosigner.cosign(request.body, int(self.clock()))
 
     def _check(

@@ -8,18 +8,29 @@ gets back (after checking it with the witness's key), and learns the witness's t
 size from a 409 answer. A witness that is down is simply asked again next time, with
 the newest checkpoint and a proof from whatever it last cosigned: cosigning is
 delayed, and nothing is lost.
+
+A witness that *refuses* (a 422: the proof from what it cosigned does not hold; a 409
+without a size: the same size with another root; a size larger than this log's; a 403
+or 404) has seen another history signed with this log's key, or does not know the log:
+that is reported as a refusal, for an operator to look into, and asked again next round.
+
+The checkpointer runs :meth:`Cosigning.round` after each tick, never inside an HTTP
+request; a witness that failed is asked again after a pause that doubles, from one
+second up to a minute, so one that is down costs the loop little.
 """
 
 from __future__ import annotations
 
+import http.client
 import logging
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from ledger.tlog.cosignature import cosignature_timestamp, parse_cosigner_vkey
+from ledger.tlog.cosignature import cosignature_timestamp, parse_cosigner_vkey, witness_id
 from ledger.tlog.note import NoteError, VerifierKey
 
 log = logging.getLogger(__name__)
@@ -32,7 +43,12 @@ Post = Callable[[str, bytes, float], tuple[int, str, str]]
 
 
 class WitnessUnavailable(Exception):
-    """The witness could not be reached, or refused; try again later."""
+    """The witness could not be reached, or failed; try again later."""
+
+
+class WitnessRefused(WitnessUnavailable):
+    """The witness refused to cosign: it holds another history of this log, or does
+    not know it. Asked again later too, but worth an operator's look."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +59,11 @@ class WitnessConfig:
     @property
     def name(self) -> str:
         return self.key.name
+
+    @property
+    def ident(self) -> str:
+        """How the store names this witness's key: ``<name>+<key id>``."""
+        return witness_id(self.key.name, self.key.key_id)
 
 
 def parse_witnesses(text: str | None) -> list[WitnessConfig]:
@@ -73,14 +94,14 @@ class Proofs(Protocol):
 
 class CosignatureStore(Protocol):
     def cosigned_size(self, witness: str) -> int:
-        """The largest size this witness cosigned for us (0 if none)."""
+        """The largest size this witness key cosigned for us (0 if none)."""
         ...
 
-    def add_cosignature(self, size: int, witness: str, line: str) -> None: ...
+    def add_cosignature(self, size: int, witness: str, line: str) -> object: ...
 
 
 class MemoryCosignatures:
-    """A CosignatureStore in memory (tests, and a ledger on ``memory://``)."""
+    """A CosignatureStore in memory (tests)."""
 
     def __init__(self) -> None:
         self.lines: dict[tuple[int, str], str] = {}
@@ -88,20 +109,39 @@ class MemoryCosignatures:
     def cosigned_size(self, witness: str) -> int:
         return max((size for size, name in self.lines if name == witness), default=0)
 
-    def add_cosignature(self, size: int, witness: str, line: str) -> None:
-        self.lines[(size, witness)] = line
+    def add_cosignature(self, size: int, witness: str, line: str) -> bool:
+        return self.lines.setdefault((size, witness), line) == line
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one witness did with one checkpoint."""
+
+    size: int
+    line: str | None = None
+    """the cosignature kept (None: none this time)"""
+    problem: str | None = None
+    """why not: the witness is down or failed, or refused"""
+    refused: bool = False
 
 
 def http_post(url: str, body: bytes, timeout: float) -> tuple[int, str, str]:
+    """One submission; any failure to get an answer (refused, reset, timed out, not
+    HTTP) is WitnessUnavailable. ``timeout`` bounds each connect and read."""
     request = urllib.request.Request(
         url, data=body, method="POST", headers={"Content-Type": "text/plain"}
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as answer:
-            return answer.status, answer.headers.get_content_type(), answer.read(65536).decode()
+            text = answer.read(65536).decode("utf-8", "replace")
+            return answer.status, answer.headers.get_content_type(), text
     except urllib.error.HTTPError as refusal:
-        return refusal.code, refusal.headers.get_content_type(), refusal.read(65536).decode()
-    except (OSError, ValueError) as error:
+        try:
+            text = refusal.read(65536).decode("utf-8", "replace")
+        except (OSError, http.client.HTTPException):
+            text = ""
+        return refusal.code, refusal.headers.get_content_type(), text
+    except (OSError, ValueError, http.client.HTTPException) as error:
         raise WitnessUnavailable(f"{url}: {error}") from None
 
 
@@ -110,6 +150,10 @@ def submission(old: int, proof: list[bytes], note: str) -> bytes:
 
     lines = [f"old {old}", *(base64.b64encode(h).decode() for h in proof)]
     return ("\n".join(lines) + "\n\n" + note).encode()
+
+
+REFUSALS = (403, 404, 409, 422)
+FIRST_PAUSE, LONGEST_PAUSE = 1.0, 60.0
 
 
 class Cosigning:
@@ -121,29 +165,68 @@ class Cosigning:
         *,
         timeout: float = 5.0,
         post: Post = http_post,
+        clock: Callable[[], float] = time.monotonic,
+        pause: float = FIRST_PAUSE,
     ) -> None:
         self.proofs = proofs
         self.witnesses = witnesses
         self.store = store
         self.timeout = timeout
         self.post = post
+        self.clock = clock
+        self.pause = pause
+        """the first pause after a failure (it doubles, to at most a minute; 0: none)"""
+        self._cosigned: dict[str, int] = {}
+        self._failures: dict[str, int] = {}
+        self._retry_at: dict[str, float] = {}
 
-    def submit(self, checkpoint: Checkpointish) -> dict[str, str | None]:
-        """Ask every witness to cosign ``checkpoint``: its line, or None for now."""
-        results: dict[str, str | None] = {}
-        for witness in self.witnesses:
+    def cosigned_size(self, witness: WitnessConfig) -> int:
+        if witness.ident not in self._cosigned:
+            self._cosigned[witness.ident] = self.store.cosigned_size(witness.ident)
+        return self._cosigned[witness.ident]
+
+    def round(self, latest: Checkpointish | None) -> dict[str, Outcome]:
+        """Submit ``latest`` (the newest checkpoint) to every witness that has not
+        cosigned it yet and is not pausing after a failure: the checkpointer's tick."""
+        if latest is None:
+            return {}
+        now = self.clock()
+        due = [
+            w
+            for w in self.witnesses
+            if self.cosigned_size(w) < latest.size and self._retry_at.get(w.ident, now) <= now
+        ]
+        return self._submit_to(due, latest)
+
+    def submit(self, checkpoint: Checkpointish) -> dict[str, Outcome]:
+        """Ask every witness to cosign ``checkpoint`` now."""
+        return self._submit_to(self.witnesses, checkpoint)
+
+    def _submit_to(
+        self, witnesses: list[WitnessConfig], checkpoint: Checkpointish
+    ) -> dict[str, Outcome]:
+        results: dict[str, Outcome] = {}
+        for witness in witnesses:
             try:
-                results[witness.name] = self._submit(witness, checkpoint)
+                line = self._submit(witness, checkpoint)
             except WitnessUnavailable as error:
-                log.warning("witness %s: %s; will try again", witness.name, error)
-                results[witness.name] = None
+                refused = isinstance(error, WitnessRefused)
+                (log.error if refused else log.warning)(
+                    "witness %s: %s; will try again", witness.name, error
+                )
+                failures = self._failures[witness.ident] = self._failures.get(witness.ident, 0) + 1
+                wait = min(self.pause * 2 ** (failures - 1), LONGEST_PAUSE) if self.pause else 0
+                self._retry_at[witness.ident] = self.clock() + wait
+                results[witness.name] = Outcome(checkpoint.size, None, str(error), refused)
+                continue
+            self._failures.pop(witness.ident, None)
+            self._retry_at.pop(witness.ident, None)
+            results[witness.name] = Outcome(checkpoint.size, line)
         return results
 
     def _submit(self, witness: WitnessConfig, checkpoint: Checkpointish) -> str | None:
-        old = self.store.cosigned_size(witness.name)
+        old = min(self.cosigned_size(witness), checkpoint.size)
         for _ in range(3):
-            if old > checkpoint.size:
-                return None  # it already cosigned a larger tree of ours
             proof = self.proofs.consistency_proof(old, checkpoint.size) if old else []
             status, kind, text = self.post(
                 f"{witness.url}/add-checkpoint",
@@ -151,8 +234,16 @@ class Cosigning:
                 self.timeout,
             )
             if status == 409 and kind == SIZE_TYPE and text.strip().isdigit():
-                old = int(text.strip())  # it knows a size we did not record: start from there
+                known = int(text.strip())  # it knows a size we did not record
+                if known > checkpoint.size:
+                    raise WitnessRefused(
+                        f"it cosigned a tree of size {known} of this log, larger than this "
+                        f"log's {checkpoint.size}: another history is signed with this key"
+                    )
+                old = known
                 continue
+            if status in REFUSALS:
+                raise WitnessRefused(f"refused ({status}): {text.strip()[:200]}")
             if status != 200:
                 raise WitnessUnavailable(f"answered {status}: {text.strip()[:200]}")
             return self._keep(witness, checkpoint, text)
@@ -164,6 +255,8 @@ class Cosigning:
             if cosignature_timestamp(line, body, witness.key) is None:
                 continue  # not by the key we were told of: ignore it
             kept = line if line.endswith("\n") else line + "\n"
-            self.store.add_cosignature(checkpoint.size, witness.name, kept)
+            self.store.add_cosignature(checkpoint.size, witness.ident, kept)
+            known = self._cosigned.get(witness.ident, 0)
+            self._cosigned[witness.ident] = max(known, checkpoint.size)
             return kept
         raise WitnessUnavailable("its answer holds no valid cosignature by its key")

@@ -2,8 +2,10 @@
 killed there: ``python tests/faults.py KIND N ARGS...``.
 
 ``KIND`` names the fault point: ``follower`` or ``worker`` (a batch applied to a view,
-its transaction not yet committed) or ``publisher`` (a page acknowledged by the broker,
-its position not yet recorded). The N-th time the process reaches that point it prints
+its transaction not yet committed), ``publisher`` (a page acknowledged by the broker,
+its position not yet recorded), ``import`` (a chunk written, not committed) or
+``witness`` (``okr-ledger witness serve`` has saved the checkpoint it is cosigning as
+its new state, and not yet answered). The N-th time the process reaches that point it prints
 ``paused at POSITION`` on stdout and waits there for ever; every earlier time it goes
 on. A kill test reads that line (``wait_until_paused``), then sends SIGKILL: the kill
 lands mid-batch, after exactly N - 1 completed steps, however fast the machine is.
@@ -18,7 +20,7 @@ import sys
 import threading
 from typing import Any
 
-KINDS = ("follower", "worker", "publisher", "import")
+KINDS = ("follower", "worker", "publisher", "import", "witness")
 
 
 class Pause:
@@ -52,6 +54,17 @@ def install(kind: str, pause: Pause) -> None:
             self.after_chunk = pause
 
         importer.Importer.__init__ = init_importer  # type: ignore[method-assign]
+        return
+    if kind == "witness":
+        from okr_ledger import witness
+
+        made_witness = witness.Witness.__init__
+
+        def init_witness(self: Any, *args: Any, **kwargs: Any) -> None:
+            made_witness(self, *args, **kwargs)
+            self.after_save = pause
+
+        witness.Witness.__init__ = init_witness  # type: ignore[method-assign]
         return
     if kind == "follower":
         from projections.follower import Follower as cls

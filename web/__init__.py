@@ -14,7 +14,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from ledger.cycle import CLOSED_CYCLE_RULE
-from web import board, errors, metrics, read_views, readmodels, refs, request_id
+from web import board, errors, metrics, read_views, refs, request_id
 from web.auth import guard_api_request
 from web.health import blp as health_blueprint
 from web.imports import blp as imports_blueprint
@@ -76,7 +76,7 @@ def create_app(services: Any, config: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(metrics.blp)
     for blueprint in blueprints():
         api.register_blueprint(blueprint)
-    api.register_blueprint(readmodels.blueprint(read_views.VIEWS))
+    api.register_blueprint(read_views.blueprint(read_views.VIEWS))
     api.register_blueprint(imports_blueprint)
     api.register_blueprint(log_blueprint)
     api.register_blueprint(webhooks_blueprint)

@@ -125,11 +125,17 @@ class ConsistencyProofSchema(Schema):
 @blp.arguments(CheckpointQuerySchema(), location="query")
 @blp.response(200, content_type="text/plain")
 @document(404, 422, 503, public=True)
-@blp.doc(operationId="getCheckpoint", responses={"200": plain("a C2SP signed note")})
+@blp.doc(
+    operationId="getCheckpoint",
+    responses={
+        "200": plain("a C2SP signed note: the log's signature, then its witnesses' cosignatures")
+    },
+)
 @guarded
 def checkpoint(query: dict[str, Any]) -> Any:
     """The latest signed checkpoint (C2SP tlog-checkpoint in a signed note), or the one
-    issued at ``size``."""
+    issued at ``size``, with the cosignatures its witnesses returned appended as further
+    signature lines (C2SP tlog-cosignature)."""
     log = transparency()
     if "size" in query:
         found: SignedCheckpoint | None = log.checkpoint_at(query["size"])
@@ -144,7 +150,7 @@ def checkpoint(query: dict[str, Any]) -> Any:
         found = log.latest_checkpoint()
         if found is None:
             return error_response(404, "not_found", "no checkpoint has been signed yet")
-    return text(found.note)
+    return text(log.with_cosignatures(found))
 
 
 @blp.route("/key", methods=["GET"], endpoint="getLogKey")

@@ -7,17 +7,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Response, current_app, stream_with_context
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from marshmallow.validate import Length, OneOf, Range
 
-from commands.catalogue import API as ANY_OPERATION
-from commands.catalogue import VIEW
 from commands.schemas import MAX_INTEGER, Instant, StorableTextSchema
 from ledger.meta import utc_now
 from projections.audit import audit_row
@@ -30,7 +27,7 @@ from projections.state import EFFECTIVE, RECORDED
 from projections.vocabulary import time_text
 from web import responses as r
 from web.auth import current_principal
-from web.errors import document_errors, error_response
+from web.errors import error_response
 from web.retrospective_responses import RetrospectiveSchema
 
 
@@ -186,40 +183,14 @@ def route(
     *,
     media: tuple[str, ...] = (),
 ) -> Callable[..., Any]:
-    """Mark a function as a read-model view (it registers nothing: ``blueprint`` mounts
-    the views it is given)."""
+    """Mark a function as a read-model view (it registers nothing:
+    ``web.read_views.blueprint`` mounts the views it is given)."""
 
     def mark(view: Callable[..., Any]) -> Callable[..., Any]:
         view.read_route = ReadRoute(rule, query, operation, response, media)  # type: ignore[attr-defined]
         return view
 
     return mark
-
-
-def blueprint(views: Sequence[Callable[..., Any]]) -> Blueprint:
-    """The read models' routes, one per view marked with ``route``."""
-    blp = Blueprint(
-        "read-models", __name__, url_prefix="/api/v1", description="Read models built from the log"
-    )
-    for view in views:
-        spec: ReadRoute = view.read_route  # type: ignore[attr-defined]
-        decorated: Any = guarded(view)
-        if spec.response is not None:
-            decorated = blp.response(200, spec.response)(decorated)
-        for kind in spec.media:
-            content_type, description = OTHER_MEDIA[kind]
-            decorated = blp.alt_response(
-                200,
-                schema={"type": "string"},
-                content_type=content_type,
-                description=description,
-                success=True,
-            )(decorated)
-        decorated = document_errors(blp, decorated, "View", {ANY_OPERATION, VIEW})
-        decorated = blp.arguments(spec.query(), location="query")(decorated)
-        decorated = blp.doc(operationId=spec.operation)(decorated)
-        blp.route(spec.rule, methods=["GET"], endpoint=spec.operation)(decorated)
-    return blp
 
 
 @route("/cycles", FreshnessSchema, "listCycles", r.CycleListSchema)

@@ -7,9 +7,11 @@
 --   `okr-ledger init --service-role okr_ledger_service`;
 -- okr_ledger_service (the API, the follower, the publisher, the workers) may then only
 --   SELECT the log, append through the SECURITY DEFINER append function, INSERT tree
---   nodes and checkpoints, and keep the read models (derived data, handed to it by init).
--- Triggers refuse UPDATE, DELETE and TRUNCATE on the events, leaves, nodes and
--- checkpoints whoever asks; only the owner could drop them, and `okr-ledger verify`
+--   nodes, checkpoints and witnesses' cosignatures, and keep the read models (derived
+--   data, handed to it by init). After an upgrade that adds a table (the cosignatures),
+--   run `okr-ledger init --service-role okr_ledger_service` again as the owner.
+-- Triggers refuse UPDATE, DELETE and TRUNCATE on the events, leaves, nodes, checkpoints
+-- and cosignatures whoever asks; only the owner could drop them, and `okr-ledger verify`
 -- names the position of what it then rewrote. See docs/storage.md.
 \set ON_ERROR_STOP on
 CREATE ROLE okr_ledger_owner LOGIN PASSWORD :'owner_password';

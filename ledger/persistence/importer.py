@@ -1,10 +1,10 @@
 """Loading an export into an empty store: SQLite, PostgreSQL or memory.
 
 Everything goes in ONE transaction: the events at their original positions, their
-leaves, the tree's nodes and every signed checkpoint. A broken archive (checked
-before anything is written), a refused store or a crash at any moment therefore
-leaves the target as empty as it was; a finished import is complete. The store must
-be empty: no events, no leaves, no checkpoints.
+leaves, the tree's nodes, every signed checkpoint and its witnesses' cosignatures. A
+broken archive (checked before anything is written), a refused store or a crash at any
+moment therefore leaves the target as empty as it was; a finished import is complete.
+The store must be empty: no events, no leaves, no checkpoints, no cosignatures.
 
 The events are written byte for byte as the source stored them (the id as the
 store's own type, the topic, the state), so every leaf rebuilt from the target's
@@ -13,14 +13,14 @@ stored bytes is the archive's leaf, and every root the same.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 from uuid import UUID
 
 from ledger.exceptions import LedgerError
-from ledger.tlog.store import CheckpointRow
+from ledger.tlog.store import CheckpointRow, CosignatureRow
 
 CHUNK = 5000
 
@@ -55,12 +55,13 @@ class Importer:
         entries: Iterable[Entry],
         nodes: Iterable[tuple[int, int, bytes]],
         checkpoints: list[CheckpointRow],
+        cosignatures: Sequence[CosignatureRow] = (),
     ) -> int:
         kind = type(self.recorder).__module__
         if kind.endswith(".sqlite"):
-            return self._sqlite(entries, nodes, checkpoints)
+            return self._sqlite(entries, nodes, checkpoints, cosignatures)
         if kind.endswith(".postgres"):
-            return self._postgres(entries, nodes, checkpoints)
+            return self._postgres(entries, nodes, checkpoints, cosignatures)
         return self._memory(entries, nodes, checkpoints)
 
     # -- SQLite ----------------------------------------------------------------------
@@ -70,13 +71,14 @@ class Importer:
         entries: Iterable[Entry],
         nodes: Iterable[tuple[int, int, bytes]],
         checkpoints: list[CheckpointRow],
+        cosignatures: Sequence[CosignatureRow],
     ) -> int:
-        from ledger.persistence.sqlite import CHECKPOINTS, LEAVES, NODES
+        from ledger.persistence.sqlite import CHECKPOINTS, COSIGNATURES, LEAVES, NODES
 
         events = self.recorder.events_table_name
         written = 0
         with self.recorder.datastore.transaction(commit=True) as c:
-            for table in (events, LEAVES, CHECKPOINTS):
+            for table in (events, LEAVES, CHECKPOINTS, COSIGNATURES):
                 c.execute(f"SELECT 1 FROM {table} LIMIT 1")
                 if c.fetchone() is not None:
                     raise StoreNotEmpty(f"the target store is not empty ({table} has rows)")
@@ -98,6 +100,10 @@ class Importer:
                 f"INSERT INTO {CHECKPOINTS} VALUES (?, ?, ?, ?)",
                 [(r.size, r.root_hash, r.note, r.issued_at.isoformat()) for r in checkpoints],
             )
+            c.executemany(
+                f"INSERT INTO {COSIGNATURES} (witness, size, line) VALUES (?, ?, ?)",
+                [(r.witness, r.size, r.line) for r in cosignatures],
+            )
         return written
 
     # -- PostgreSQL ------------------------------------------------------------------
@@ -107,6 +113,7 @@ class Importer:
         entries: Iterable[Entry],
         nodes: Iterable[tuple[int, int, bytes]],
         checkpoints: list[CheckpointRow],
+        cosignatures: Sequence[CosignatureRow],
     ) -> int:
         from psycopg.sql import SQL, Identifier
 
@@ -116,10 +123,11 @@ class Importer:
         leaves = Identifier(recorder.leaves_table_name)
         tree = Identifier(recorder.nodes_table_name)
         kept = Identifier(recorder.checkpoints_table_name)
+        cosigned = Identifier(recorder.cosignatures_table_name)
         written = 0
         with recorder.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as cur:
             cur.execute(SQL("LOCK TABLE {0}.{1} IN EXCLUSIVE MODE").format(schema, events))
-            for table in (events, leaves, kept):
+            for table in (events, leaves, kept, cosigned):
                 cur.execute(SQL("SELECT 1 FROM {0}.{1} LIMIT 1").format(schema, table))
                 if cur.fetchone() is not None:
                     raise StoreNotEmpty(f"the target store is not empty ({table.as_string()})")
@@ -154,6 +162,13 @@ class Importer:
                         "VALUES (%s, %s, %s, %s)"
                     ).format(schema, kept),
                     (r.size, r.root_hash, r.note, r.issued_at),
+                )
+            for c in cosignatures:
+                cur.execute(
+                    SQL("INSERT INTO {0}.{1} (witness, size, line) VALUES (%s, %s, %s)").format(
+                        schema, cosigned
+                    ),
+                    (c.witness, c.size, c.line),
                 )
             if last:
                 name = f"{recorder.datastore.schema}.{recorder.events_table_name}"

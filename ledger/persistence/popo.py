@@ -10,7 +10,14 @@ from uuid import UUID
 from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
 
-from ledger.tlog.store import CheckpointRow, Leaf, RawEvent, hash_of_stored, raw
+from ledger.tlog.store import (
+    CheckpointRow,
+    CosignatureRow,
+    Leaf,
+    RawEvent,
+    hash_of_stored,
+    raw,
+)
 
 __all__ = ["ChainedPOPOApplicationRecorder", "ChainedPOPOFactory", "raw"]
 
@@ -22,6 +29,7 @@ class ChainedPOPOApplicationRecorder(POPOApplicationRecorder):
         """index -> leaf; tests may tamper with it (and with ``_stored_events``)"""
         self.nodes: dict[tuple[int, int], bytes] = {}
         self.checkpoints: dict[int, CheckpointRow] = {}
+        self.cosignatures: dict[tuple[str, int], CosignatureRow] = {}
 
     def _update_table(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -104,6 +112,23 @@ class ChainedPOPOApplicationRecorder(POPOApplicationRecorder):
             if size is None:
                 size = max(self.checkpoints, default=None)
             return self.checkpoints.get(size) if size is not None else None
+
+    def add_cosignature(self, size: int, witness: str, line: str) -> bool:
+        with self._database_lock:
+            if (witness, size) in self.cosignatures:
+                return False
+            self.cosignatures[(witness, size)] = CosignatureRow(size, witness, line)
+            return True
+
+    def cosigned_size(self, witness: str) -> int:
+        with self._database_lock:
+            return max((size for name, size in self.cosignatures if name == witness), default=0)
+
+    def select_cosignatures(self, sizes: Sequence[int] | None = None) -> list[CosignatureRow]:
+        wanted = None if sizes is None else set(sizes)
+        with self._database_lock:
+            rows = [r for r in self.cosignatures.values() if wanted is None or r.size in wanted]
+            return sorted(rows, key=lambda r: (r.size, r.witness))
 
     def select_events_after(self, after: Sequence[tuple[UUID, int]]) -> list[StoredEvent]:
         """Events of several aggregates, each after a version, in one call."""

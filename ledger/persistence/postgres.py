@@ -9,10 +9,10 @@ commits, never across a network round trip.
 
 The function is ``SECURITY DEFINER``: it runs with the rights of the role that owns the
 tables (the migration role), so the service's role needs only EXECUTE on it, SELECT on
-the tables and INSERT on the nodes and checkpoints (see ``deploy/postgres-roles.sql``).
-Triggers refuse UPDATE, DELETE and TRUNCATE on the events, leaves, nodes and
-checkpoints, whoever asks; only an owner who drops them can rewrite, and
-``okr-ledger verify`` then names the position.
+the tables and INSERT on the nodes, checkpoints and cosignatures (see
+``deploy/postgres/least-privilege.sql``). Triggers refuse UPDATE, DELETE and TRUNCATE on
+the events, leaves, nodes, checkpoints and cosignatures, whoever asks; only an owner
+who drops them can rewrite, and ``okr-ledger verify`` then names the position.
 
 The function builds each leaf exactly as ``ledger.tlog.leaf.encode_leaf`` does; the
 verifier rebuilds every leaf in Python, so the two can never silently disagree.

@@ -1,5 +1,6 @@
-"""The transparency log's tables on PostgreSQL: leaves, tree nodes and checkpoints,
-and the triggers that refuse UPDATE, DELETE and TRUNCATE on them and on the events."""
+"""The transparency log's tables on PostgreSQL: leaves, tree nodes, checkpoints and
+witnesses' cosignatures, and the triggers that refuse UPDATE, DELETE and TRUNCATE on
+them and on the events."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from eventsourcing.postgres import PostgresDatastore
 from psycopg.sql import SQL, Composed, Identifier, Literal
 
-from ledger.tlog.store import CheckpointRow, Leaf
+from ledger.tlog.store import CheckpointRow, CosignatureRow, Leaf
 
 REFUSE_FUNCTION = """
 CREATE OR REPLACE FUNCTION {schema}.{refuse}() RETURNS trigger LANGUAGE plpgsql AS $body$
@@ -48,12 +49,14 @@ class PostgresLogTables:
         self.leaves_table_name = f"{base}_leaves"
         self.nodes_table_name = f"{base}_nodes"
         self.checkpoints_table_name = f"{base}_checkpoints"
+        self.cosignatures_table_name = f"{base}_cosignatures"
         self.refuse_function_name = f"{base}_refuse_rewrite"
         schema = Identifier(self.datastore.schema)
-        leaves, nodes, checkpoints = (
+        leaves, nodes, checkpoints, cosignatures = (
             Identifier(self.leaves_table_name),
             Identifier(self.nodes_table_name),
             Identifier(self.checkpoints_table_name),
+            Identifier(self.cosignatures_table_name),
         )
         self.sql_create_statements.extend(
             SQL(statement).format(schema, table)
@@ -74,6 +77,11 @@ class PostgresLogTables:
                     "root_hash bytea NOT NULL, note text NOT NULL, "
                     "issued_at timestamptz NOT NULL)",
                     checkpoints,
+                ),
+                (
+                    "CREATE TABLE IF NOT EXISTS {0}.{1} (witness text NOT NULL, "
+                    "size bigint NOT NULL, line text NOT NULL, PRIMARY KEY (witness, size))",
+                    cosignatures,
                 ),
             )
         )
@@ -131,6 +139,21 @@ class PostgresLogTables:
             checkpoints,
         )
 
+        self._add_cosignature = q(
+            "INSERT INTO {0}.{1} (witness, size, line) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+            cosignatures,
+        )
+        self._cosigned_size = q(
+            "SELECT coalesce(max(size), 0) AS size FROM {0}.{1} WHERE witness = %s", cosignatures
+        )
+        self._cosignatures = q(
+            "SELECT size, witness, line FROM {0}.{1} ORDER BY size, witness", cosignatures
+        )
+        self._cosignatures_of = q(
+            "SELECT size, witness, line FROM {0}.{1} WHERE size = ANY(%s) ORDER BY size, witness",
+            cosignatures,
+        )
+
     def refusing_triggers(self) -> list[Composed]:
         schema, refuse = Identifier(self.datastore.schema), Identifier(self.refuse_function_name)
         statements = [SQL(REFUSE_FUNCTION).format(schema=schema, refuse=refuse)]
@@ -139,6 +162,7 @@ class PostgresLogTables:
             self.leaves_table_name,
             self.nodes_table_name,
             self.checkpoints_table_name,
+            self.cosignatures_table_name,
         ):
             for name, when in (
                 (f"{table}_refuse_rows", "BEFORE UPDATE OR DELETE ON {0}.{1} FOR EACH ROW"),
@@ -222,6 +246,21 @@ class PostgresLogTables:
         else:
             rows = self._rows(self._checkpoint_at, (size,))
         return _checkpoint(rows[0]) if rows else None
+
+    def add_cosignature(self, size: int, witness: str, line: str) -> bool:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._add_cosignature, (witness, size, line))
+            return curs.rowcount == 1
+
+    def cosigned_size(self, witness: str) -> int:
+        return int(self._rows(self._cosigned_size, (witness,))[0]["size"])
+
+    def select_cosignatures(self, sizes: Sequence[int] | None = None) -> list[CosignatureRow]:
+        if sizes is None:
+            rows = self._rows(self._cosignatures)
+        else:
+            rows = self._rows(self._cosignatures_of, (list(sizes),))
+        return [CosignatureRow(r["size"], r["witness"], r["line"]) for r in rows]
 
 
 def _leaf(r: Any) -> Leaf:

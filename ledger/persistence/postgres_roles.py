@@ -1,7 +1,8 @@
 """Least privilege on PostgreSQL: the tables belong to a migration role (the one that
 runs ``okr-ledger init``); the service's role may only read the log, append through
-the append function and add tree nodes and checkpoints. The read models, which are
-derived data rebuilt at will, are handed over to the service's role.
+the append function and add tree nodes, checkpoints and witnesses' cosignatures. The
+read models, which are derived data rebuilt at will, are handed over to the service's
+role.
 
 Run by ``okr-ledger init --service-role NAME`` as the owner, after the roles and the
 schema exist (``deploy/postgres/least-privilege.sql`` makes them; ``docs/storage.md``).
@@ -23,6 +24,7 @@ def grant_service_role(recorder: ChainedPostgresApplicationRecorder, role: str) 
         recorder.leaves_table_name,
         recorder.nodes_table_name,
         recorder.checkpoints_table_name,
+        recorder.cosignatures_table_name,
     ]
     append = SQL("{0}.{1}({0}.{2}[])").format(
         schema,

@@ -18,9 +18,17 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteFactory
 
 from ledger.tlog.merkle import leaf_hash
-from ledger.tlog.store import CheckpointRow, Leaf, RawEvent, hash_of_stored, rebuilt_leaf
+from ledger.tlog.store import (
+    CheckpointRow,
+    CosignatureRow,
+    Leaf,
+    RawEvent,
+    hash_of_stored,
+    rebuilt_leaf,
+)
 
 LEAVES, NODES, CHECKPOINTS = "log_leaves", "log_nodes", "log_checkpoints"
+COSIGNATURES = "log_cosignatures"
 REFUSED = "okr-ledger: the log is append-only"
 
 
@@ -42,9 +50,11 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             "node_index INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, node_index))",
             f"CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (size INTEGER PRIMARY KEY, "
             "root_hash BLOB NOT NULL, note TEXT NOT NULL, issued_at TEXT NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {COSIGNATURES} (witness TEXT NOT NULL, "
+            "size INTEGER NOT NULL, line TEXT NOT NULL, PRIMARY KEY (witness, size))",
             *(
                 trigger
-                for table in (self.events_table_name, LEAVES, NODES, CHECKPOINTS)
+                for table in (self.events_table_name, LEAVES, NODES, CHECKPOINTS, COSIGNATURES)
                 for trigger in refusing_triggers(table)
             ),
         ]
@@ -215,6 +225,34 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         else:
             rows = self._select(f"SELECT * FROM {CHECKPOINTS} WHERE size = ?", (size,))
         return _checkpoint(rows[0]) if rows else None
+
+    def add_cosignature(self, size: int, witness: str, line: str) -> bool:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                f"INSERT OR IGNORE INTO {COSIGNATURES} (witness, size, line) VALUES (?, ?, ?)",
+                (witness, size, line),
+            )
+            c.execute("SELECT changes()")
+            return bool(c.fetchone()[0] == 1)
+
+    def cosigned_size(self, witness: str) -> int:
+        rows = self._select(f"SELECT max(size) FROM {COSIGNATURES} WHERE witness = ?", (witness,))
+        return int(rows[0][0] or 0)
+
+    def select_cosignatures(self, sizes: Sequence[int] | None = None) -> list[CosignatureRow]:
+        query = f"SELECT size, witness, line FROM {COSIGNATURES}"
+        if sizes is None:
+            rows = self._select(query + " ORDER BY size, witness")
+        else:
+            rows = []
+            wanted = sorted(set(sizes))
+            for i in range(0, len(wanted), 500):
+                chunk = wanted[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                rows += self._select(
+                    f"{query} WHERE size IN ({marks}) ORDER BY size, witness", chunk
+                )
+        return [CosignatureRow(r[0], r[1], r[2]) for r in rows]
 
     def select_events_after(self, after: Sequence[tuple[UUID, int]]) -> list[StoredEvent]:
         """Events of several aggregates, each after a version, in one query."""

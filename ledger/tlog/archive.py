@@ -4,6 +4,7 @@
     key                        the log's verifier key (vkey)
     checkpoint                 the signed checkpoint of the exported size
     checkpoints/<size>         every checkpoint issued in the exported range
+                               (each a signed note with its witnesses' cosignatures)
     tile/<L>/<N>[.p/<W>]       hash tiles (c2sp.org/tlog-tiles)
     tile/entries/<N>[.p/<W>]   entry bundles: the exact leaf bytes of every entry
 
@@ -27,7 +28,7 @@ from pathlib import Path
 from ledger.exceptions import LedgerError
 from ledger.persistence.importer import Entry
 from ledger.tlog.merkle import leaf_hash
-from ledger.tlog.store import CheckpointRow, LogStore, rebuilt_leaf
+from ledger.tlog.store import CheckpointRow, CosignatureRow, LogStore, rebuilt_leaf
 from ledger.tlog.tiles import WIDTH, Tile, bundle_path, encode_bundle, tiles_for
 
 FORMAT = "okr-ledger.export/1"
@@ -116,7 +117,10 @@ def export(
     partial.mkdir(parents=True)
     out = _Writer(partial)
     entries = _write_tree(store, out, n, since)
-    _write_checkpoints(out, checkpoint, kept)
+    cosigned: dict[int, list[str]] = {}
+    for row in store.select_cosignatures([row.size for row in kept]):
+        cosigned.setdefault(row.size, []).append(row.line)
+    _write_checkpoints(out, checkpoint, kept, cosigned)
     out.write("key", (key.strip() + "\n").encode())
     proof = [h.hex() for h in consistency(since, n)] if since and consistency else []
     manifest = {
@@ -128,7 +132,12 @@ def export(
         "tile_height": 8,
         "consistency": {"from": since, "to": n, "hashes": proof} if since else None,
         "checkpoints": [
-            {"size": row.size, "issued_at": row.issued_at.isoformat()} for row in kept
+            {
+                "size": row.size,
+                "issued_at": row.issued_at.isoformat(),
+                "cosignatures": len(cosigned.get(row.size, [])),
+            }
+            for row in kept
         ],
         "files": dict(sorted(out.digests.items())),
     }
@@ -161,10 +170,16 @@ def _write_tree(store: LogStore, out: _Writer, n: int, since: int) -> int:
     return entries
 
 
-def _write_checkpoints(out: _Writer, latest: CheckpointRow, kept: list[CheckpointRow]) -> None:
+def _write_checkpoints(
+    out: _Writer, latest: CheckpointRow, kept: list[CheckpointRow], cosigned: dict[int, list[str]]
+) -> None:
+    """Each checkpoint as a signed note with its cosignature lines appended (a signed
+    note may carry several signatures; a verifier checks those by keys it trusts)."""
     for row in kept:
-        out.write(f"checkpoints/{row.size}", row.note.encode())
-    out.write("checkpoint", latest.note.encode())
+        out.write(
+            f"checkpoints/{row.size}", (row.note + "".join(cosigned.get(row.size, []))).encode()
+        )
+    out.write("checkpoint", (latest.note + "".join(cosigned.get(latest.size, []))).encode())
 
 
 def _sync(directory: Path) -> None:
@@ -179,19 +194,28 @@ def _sync(directory: Path) -> None:
 # -- reading an archive back (import) ------------------------------------------------
 
 
-def read_checkpoints(directory: Path) -> list[CheckpointRow]:
-    """The archive's signed checkpoints, as the store keeps them."""
+def read_checkpoints(directory: Path) -> tuple[list[CheckpointRow], list[CosignatureRow]]:
+    """The archive's signed checkpoints and their cosignatures, as the store keeps them
+    (each note without the cosignature lines the export appended to it)."""
     from datetime import datetime
 
+    from ledger.tlog.cosignature import cosignature_witness, split_cosignatures
     from ledger.tlog.note import SignedCheckpoint
 
     manifest = json.loads((directory / "manifest.json").read_text())
-    rows = []
+    rows, cosignatures = [], []
     for item in manifest["checkpoints"]:
-        note = (directory / "checkpoints" / str(item["size"])).read_text(encoding="utf-8")
+        text = (directory / "checkpoints" / str(item["size"])).read_text(encoding="utf-8")
+        note, lines = split_cosignatures(text)
         signed = SignedCheckpoint.from_note(note, datetime.fromisoformat(item["issued_at"]))
         rows.append(CheckpointRow(signed.size, signed.root_hash, note, signed.issued_at))
-    return rows
+        seen = set()
+        for line in lines:
+            witness = cosignature_witness(line)
+            if witness is not None and witness not in seen:
+                seen.add(witness)
+                cosignatures.append(CosignatureRow(signed.size, witness, line))
+    return rows, cosignatures
 
 
 def read_entries(directory: Path) -> Iterator[Entry]:

@@ -50,3 +50,34 @@ def cosignature_timestamp(line: str, body: str, key: VerifierKey) -> int | None:
     (timestamp,) = struct.unpack(">Q", raw[4:12])
     message = f"cosignature/v1\ntime {timestamp}\n{body}".encode()
     return int(timestamp) if key.verify(message, raw[12:]) else None
+
+
+def witness_id(name: str, key_id: bytes) -> str:
+    """How the store names a witness's key: ``<name>+<8 hex key id>``."""
+    return f"{name}+{key_id.hex()}"
+
+
+def cosignature_witness(line: str) -> str | None:
+    """The witness id of a well-formed cosignature line (None if it is not one)."""
+    if not line.startswith(SIGNATURE_PREFIX):
+        return None
+    name, _, encoded = line[len(SIGNATURE_PREFIX) :].strip().partition(" ")
+    try:
+        raw = base64.b64decode(encoded, validate=True)
+    except binascii.Error:
+        return None
+    if not name or len(raw) != 76:
+        return None
+    return witness_id(name, raw[:4])
+
+
+def split_cosignatures(note: str) -> tuple[str, list[str]]:
+    """A signed note's own text (body and the log's signature lines) and the cosignature
+    lines appended to it, each ending in a newline."""
+    cut = note.rfind("\n\n")
+    if cut < 0:
+        return note, []
+    own, cosignatures = [], []
+    for line in note[cut + 2 :].splitlines():
+        (cosignatures if cosignature_witness(line) else own).append(line + "\n")
+    return note[: cut + 2] + "".join(own), cosignatures

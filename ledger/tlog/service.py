@@ -97,6 +97,14 @@ class TransparencyLog:
         """Every checkpoint issued, by ascending size."""
         return [_signed(row) for row in self.store.select_checkpoints()]
 
+    def cosignatures(self, size: int) -> list[str]:
+        """The witnesses' cosignature lines kept for the checkpoint of ``size``."""
+        return [row.line for row in self.store.select_cosignatures([size])]
+
+    def with_cosignatures(self, checkpoint: SignedCheckpoint) -> str:
+        """The checkpoint's signed note with its cosignature lines appended."""
+        return checkpoint.note + "".join(self.cosignatures(checkpoint.size))
+
     def verifier_key(self) -> str:
         """The log's verifier key, in C2SP's vkey form."""
         return self._signer().vkey

@@ -1,7 +1,7 @@
 """What a recorder stores for the transparency log, and the one way a leaf is rebuilt
 from the bytes an event is stored as.
 
-Three append-only tables sit beside the events (the recorders in
+Four append-only tables sit beside the events (the recorders in
 ``ledger/persistence/`` create them, with triggers that refuse UPDATE, DELETE and
 TRUNCATE):
 
@@ -10,7 +10,10 @@ TRUNCATE):
 - nodes ``(level, node_index, hash)``: the complete subtrees (level >= 1) of the RFC
   9162 tree over the leaf hashes, built afterwards by the checkpointer;
 - checkpoints ``(size, root_hash, note, issued_at)``: every signed checkpoint issued,
-  one per tree size.
+  one per tree size;
+- cosignatures ``(witness, size, line)``: the C2SP cosignature lines the log's witnesses
+  returned, one per witness key (``<name>+<key id>``) and checkpoint size, each checked
+  with the witness's key before it is kept.
 """
 
 from __future__ import annotations
@@ -54,6 +57,15 @@ class CheckpointRow:
     root_hash: bytes
     note: str
     issued_at: datetime
+
+
+@dataclass(frozen=True)
+class CosignatureRow:
+    size: int
+    witness: str
+    """the witness's key as ``<name>+<8 hex key id>``"""
+    line: str
+    """the cosignature line, ending in a newline"""
 
 
 def raw(position: int, s: StoredEvent) -> RawEvent:
@@ -143,6 +155,19 @@ class LogStore(Protocol):
 
     def select_checkpoint(self, size: int | None) -> CheckpointRow | None:
         """The checkpoint of that size (``None``: the latest), if any."""
+        ...
+
+    def add_cosignature(self, size: int, witness: str, line: str) -> bool:
+        """Keep a witness's cosignature of the checkpoint of ``size``; False if one by
+        that witness key for that size was already kept."""
+        ...
+
+    def cosigned_size(self, witness: str) -> int:
+        """The largest checkpoint size that witness key cosigned (0 if none)."""
+        ...
+
+    def select_cosignatures(self, sizes: Sequence[int] | None = None) -> Sequence[CosignatureRow]:
+        """The cosignatures of those checkpoint sizes (None: all), by size then witness."""
         ...
 
     def backfill_leaves(self) -> int:

@@ -85,7 +85,10 @@ def running(roles: Roles, tmp_path_factory: pytest.TempPathFactory) -> Roles:
     )
     try:
         build_org(services.bus).objective()
-        assert services.transparency.checkpoint_now() is not None
+        signed = services.transparency.checkpoint_now()
+        assert signed is not None
+        recorder = services.ledger.chained_recorder  # the service keeps cosignatures
+        assert recorder.add_cosignature(signed.size, "audit.example/w+00000000", "\u2014 w x\n")
         services.read_models.catch_up()
         assert services.read_models.audit_rows({}, limit=None)[0]["leaf_index"] == 0
         assert services.transparency.verify().intact
@@ -94,7 +97,7 @@ def running(roles: Roles, tmp_path_factory: pytest.TempPathFactory) -> Roles:
     return roles
 
 
-@pytest.mark.parametrize("table", ["events", "leaves", "nodes", "checkpoints"])
+@pytest.mark.parametrize("table", ["events", "leaves", "nodes", "checkpoints", "cosignatures"])
 @pytest.mark.parametrize(
     "statement",
     [
@@ -106,7 +109,8 @@ def running(roles: Roles, tmp_path_factory: pytest.TempPathFactory) -> Roles:
 def test_the_service_role_cannot_rewrite_the_log(
     running: Roles, table: str, statement: str
 ) -> None:
-    column = {"events": "state", "leaves": "leaf_hash", "nodes": "hash"}.get(table, "note")
+    column = {"events": "state", "leaves": "leaf_hash", "nodes": "hash", "cosignatures": "line"}
+    column = column.get(table, "note")
     name = f"{running.schema}.okrledger_{table}"
     with (
         running.connect(running.service) as conn,

@@ -91,6 +91,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
                 "leaves": "log_leaves",
                 "nodes": "log_nodes",
                 "checkpoints": "log_checkpoints",
+                "cosignatures": "log_cosignatures",
             },
             "rowid",
             lambda: sqlite3.connect(path),
@@ -105,7 +106,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
             url,
             {
                 name: f"{schema}.okrledger_{name}"
-                for name in ("events", "leaves", "nodes", "checkpoints")
+                for name in ("events", "leaves", "nodes", "checkpoints", "cosignatures")
             },
             "notification_id",
             pg_connect,
@@ -170,6 +171,30 @@ def test_the_store_refuses_updates_and_deletes_even_from_the_owner(
         with pytest.raises(REFUSALS, match="append-only"):
             store.run(statement, params)
     assert cli(store, "verify").exit_code == 0
+
+
+def test_the_store_refuses_rewriting_or_deleting_a_cosignature(store: Store) -> None:
+    write_some_history(store)
+    size = int(signed_checkpoint(store).split("\n")[1])
+    services = bootstrap(Settings(database_url=store.url), clock=FakeClock())
+    try:
+        kept = services.ledger.chained_recorder
+        assert kept.add_cosignature(size, "audit.example/w+00000000", "\u2014 audit.example/w x\n")
+        assert not kept.add_cosignature(size, "audit.example/w+00000000", "another\n")
+    finally:
+        services.close()
+    for statement in (
+        "UPDATE {cosignatures} SET line = %s",
+        "UPDATE {cosignatures} SET size = size + 1",
+        "DELETE FROM {cosignatures}",
+        *(["TRUNCATE {cosignatures}"] if store.kind == "postgres" else []),
+    ):
+        params = ("\u2014 forged\n",) if "%s" in statement else ()
+        with pytest.raises(REFUSALS, match="append-only"):
+            store.run(statement, params)
+    assert store.run("SELECT size, line FROM {cosignatures}") == [
+        (size, "\u2014 audit.example/w x\n")
+    ]
 
 
 def test_a_changed_byte_is_caught_at_its_position(store: Store) -> None:

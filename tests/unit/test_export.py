@@ -16,7 +16,7 @@ from ledger.tlog import merkle
 from ledger.tlog.archive import ExportError, export
 from ledger.tlog.leaf import encode_leaf
 from ledger.tlog.note import Signer, generate_key
-from ledger.tlog.store import CheckpointRow, Leaf, RawEvent
+from ledger.tlog.store import CheckpointRow, CosignatureRow, Leaf, RawEvent
 from ledger.tlog.tiles import bundle_path, index_path, tile_path, tiles_for
 from okr_ledger.verifier import VerificationError, parse_vkey
 from okr_ledger.verifier_export import verify_export
@@ -35,6 +35,7 @@ class FakeStore:
         self.leaves: list[Leaf] = []
         self.nodes: dict[tuple[int, int], bytes] = {}
         self.checkpoints: list[CheckpointRow] = []
+        self.cosignatures: list[CosignatureRow] = []
 
     def append(self, count: int, *, rewritten: int | None = None) -> None:
         for _ in range(count):
@@ -91,6 +92,9 @@ class FakeStore:
     def select_checkpoint(self, size: int | None) -> CheckpointRow | None:
         rows = [r for r in self.checkpoints if size is None or r.size == size]
         return max(rows, key=lambda row: row.size) if rows else None
+
+    def select_cosignatures(self, sizes: list[int] | None = None) -> list[CosignatureRow]:
+        return [r for r in self.cosignatures if sizes is None or r.size in sizes]
 
 
 @pytest.fixture
