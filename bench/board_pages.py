@@ -88,7 +88,7 @@ def signed_in(services: Services) -> tuple[object, dict[str, str]]:
         Principal("bench", "admin"),
     )
     services.read_models.catch_up()
-    client = create_app({"SERVICES": services}).test_client()
+    client = create_app(services).test_client()
     form = client.get("/board/sign-in").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', form)
     assert csrf

@@ -189,7 +189,7 @@ def main() -> None:
         krs = prepare_ledger(url, args.key_results)
         env = {**os.environ, "OKR_LEDGER_DATABASE_URL": url}
         server = start_server(
-            [*gunicorn, "--bind", "127.0.0.1:8801", "web:create_app()"], env, 8801
+            [*gunicorn, "--bind", "127.0.0.1:8801", "okr_ledger.server:make_app()"], env, 8801
         )
         try:
             results["OKR Ledger check-in"] = run_wrk(

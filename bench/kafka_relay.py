@@ -24,6 +24,7 @@ from uuid import uuid4
 import psycopg
 from kafka import KafkaConsumer, TopicPartition
 
+from bench.tansu import LocalBroker
 from okr_ledger.bootstrap import Services, bootstrap
 from okr_ledger.config import Settings
 from okr_ledger.generator import generate
@@ -154,10 +155,7 @@ def main() -> None:
     broker = None
     servers = args.bootstrap
     if servers is None:
-        from tests.integration.broker import Broker
-
-        broker = Broker()
-        broker.start()
+        broker = LocalBroker()
         servers = broker.servers
     dsn = psycopg.conninfo.make_conninfo(**psycopg.conninfo.conninfo_to_dict(args.postgres_url))
     schema = f"bench_relay_{uuid4().hex[:8]}"

@@ -129,7 +129,7 @@ def latencies(services: object, cycles: int, teams: int, samples: int) -> dict[s
         Principal("bench", "admin"),
     )
     services.read_models.catch_up()  # type: ignore[attr-defined]
-    client = create_app({"SERVICES": services}).test_client()
+    client = create_app(services).test_client()
     headers = {"Authorization": f"Bearer {token}"}
     rng = random.Random(3)
     found: dict[str, list[float]] = {

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID, uuid4
 
-from commands.bus import HANDLERS, CommandBus, Unit
+from commands.bus import CommandBus, Unit
 from commands.errors import UnknownCommand
 from commands.messages import Command
 from commands.principals import Principal
@@ -129,7 +129,7 @@ def run_batch(
     now = bus.clock()
     for step in steps:
         command = step.command
-        handler = HANDLERS.get(type(command))
+        handler = bus.handlers.get(type(command))
         if handler is None:
             raise UnknownCommand(f"no handler for {type(command).__name__}")
         meta = Meta(

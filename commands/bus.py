@@ -7,7 +7,7 @@ import hashlib
 import json
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -27,8 +27,9 @@ from ledger.receipt import Receipt
 A = TypeVar("A", bound=LedgerAggregate)
 C = TypeVar("C", bound=Command)
 Handler = Callable[[Any, "Unit"], None]
+Handlers = Mapping[type[Command], Handler]
+"""The handler of each command the bus runs (``commands.handlers.table()``)."""
 
-HANDLERS: dict[type[Command], Handler] = {}
 MAX_ATTEMPTS = 32
 """Attempts for a command that names no expected version and meets a concurrent
 writer: it is re-run on fresh state after a random pause that doubles each time (at most
@@ -39,13 +40,20 @@ one key result on a loaded machine (twelve attempts were seen to run out there).
 def handles(
     command_type: type[C],
 ) -> Callable[[Callable[[C, Unit], None]], Callable[[C, Unit], None]]:
-    def register(func: Callable[[C, Unit], None]) -> Callable[[C, Unit], None]:
-        if command_type in HANDLERS:
-            raise TypeError(f"{command_type.__name__} already has a handler")
-        HANDLERS[command_type] = func
+    """Mark a function as the handler of ``command_type`` (it registers nothing: the
+    table is gathered from the handler modules where the bus is built)."""
+
+    def mark(func: Callable[[C, Unit], None]) -> Callable[[C, Unit], None]:
+        func.handles = command_type  # type: ignore[attr-defined]
         return func
 
-    return register
+    return mark
+
+
+def handled_by(func: object) -> type[Command] | None:
+    """The command ``func`` is marked to handle (``@handles``), if any."""
+    found = getattr(func, "handles", None)
+    return found if isinstance(found, type) and issubclass(found, Command) else None
 
 
 @dataclass(frozen=True)
@@ -172,12 +180,13 @@ def fingerprint(command: Command) -> str:
 @dataclass
 class CommandBus:
     ledger: Ledger
+    handlers: Handlers
     clock: Callable[[], datetime] = field(default=utc_now)
 
     def handle(
         self, command: Command, principal: Principal, *, command_id: str | None = None
     ) -> Outcome:
-        handler = HANDLERS.get(type(command))
+        handler = self.handlers.get(type(command))
         if handler is None:
             raise UnknownCommand(f"no handler for {type(command).__name__}")
         digest = fingerprint(command) if command_id else ""

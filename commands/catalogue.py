@@ -1,15 +1,18 @@
-"""Every error ``code`` a client can meet, on HTTP or on the command topic: its status,
-what it means and what the client should do.
+"""Every error ``code`` a client can meet, on HTTP or on the command topic: what kind
+of failure it is, what it means and what the client should do.
 
-The OpenAPI document lists, per operation and status, the codes of this catalogue that
-apply to that kind of operation; ``docs/errors.md`` is written from it
-(``python -m commands.catalogue > docs/errors.md``), and a test fails when the source
-raises a code missing here or this lists a code nothing raises.
+Statuses are the fronts' business: ``web.error_codes`` gives each code its HTTP status
+and lists in the OpenAPI document, per operation and status, the codes that apply to
+that kind of operation; ``python -m web.error_docs > docs/errors.md`` writes the
+documentation from it. A test fails when the source raises a
+code missing here or this lists a code nothing raises.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from commands.errors import ErrorKind
 
 # Kinds of operation a code applies to (an operation may be of several kinds).
 WRITE = "write"
@@ -43,16 +46,21 @@ ARCHIVE = "archive"
 @dataclass(frozen=True)
 class ErrorCode:
     code: str
-    status: int
+    failure: ErrorKind
+    """what kind of failure it is (each front gives it its status: ``web.errors.STATUS``)"""
     meaning: str
     action: str
     kinds: tuple[str, ...]
 
 
 def _rule(code: str, meaning: str, action: str = "") -> ErrorCode:
-    """A rule of the domain: 422, on command routes and the command topic."""
+    """A rule of the domain: refused, on command routes and the command topic."""
     return ErrorCode(
-        code, 422, meaning, action or "Change the request as the message says.", (WRITE, INTAKE)
+        code,
+        ErrorKind.REFUSED,
+        meaning,
+        action or "Change the request as the message says.",
+        (WRITE, INTAKE),
     )
 
 
@@ -62,14 +70,14 @@ SAME = "Nothing to do: the ledger already holds this."
 PROTOCOL = [
     ErrorCode(
         "unauthenticated",
-        401,
+        ErrorKind.UNAUTHENTICATED,
         "No bearer token, or a token that is unknown or revoked.",
         "Send `Authorization: Bearer <token>` with a live token.",
         (API, INTAKE),
     ),
     ErrorCode(
         "forbidden",
-        403,
+        ErrorKind.FORBIDDEN,
         "The principal's role or teams do not allow the act (a reader writing, an editor "
         "outside their teams, a non-auditor asking for full history).",
         "Use a principal with the needed role or team; do not retry as is.",
@@ -77,7 +85,7 @@ PROTOCOL = [
     ),
     ErrorCode(
         "not_found",
-        404,
+        ErrorKind.NOT_FOUND,
         "The resource named in the path does not exist (at that version or instant), or "
         "no route has this URL.",
         "Check the id or key; for a version or `as_of`, pick one the history holds.",
@@ -85,28 +93,28 @@ PROTOCOL = [
     ),
     ErrorCode(
         "method_not_allowed",
-        405,
+        ErrorKind.NOT_OFFERED,
         "The URL exists but not with this method.",
         "Use one of the methods in the `Allow` header.",
         (ROUTING,),
     ),
     ErrorCode(
         "bad_request",
-        400,
+        ErrorKind.MALFORMED,
         "The request is malformed at the HTTP level.",
         "Fix the request; the message says what is wrong.",
         (ROUTING,),
     ),
     ErrorCode(
         "malformed_json",
-        400,
+        ErrorKind.MALFORMED,
         "The body is not JSON (or nests deeper than a parser should follow).",
         "Send a JSON object.",
         (WRITE,),
     ),
     ErrorCode(
         "payload_too_large",
-        413,
+        ErrorKind.TOO_LARGE,
         "The body is larger than 1 MiB (a spreadsheet import: 5 MiB, or an XLSX that "
         "unpacks to over 50 MiB).",
         "Send a smaller body; no command needs that much (split a large spreadsheet).",
@@ -114,7 +122,7 @@ PROTOCOL = [
     ),
     ErrorCode(
         "unsupported_media_type",
-        415,
+        ErrorKind.UNSUPPORTED,
         "A body came without `Content-Type: application/json` (a spreadsheet import: "
         "without `text/csv` or the XLSX type).",
         "Send the body with the content type the operation documents.",
@@ -122,7 +130,7 @@ PROTOCOL = [
     ),
     ErrorCode(
         "validation_failed",
-        422,
+        ErrorKind.REFUSED,
         "The body or query does not match its schema (types, enums, lengths, bounds, "
         "unknown fields); `fields` names each field with its messages.",
         FIX,
@@ -130,7 +138,7 @@ PROTOCOL = [
     ),
     ErrorCode(
         "unknown_reference",
-        422,
+        ErrorKind.REFUSED,
         "The body names something that does not exist (`fields` names it); the path's own "
         "target would be a 404.",
         "Create the referenced thing first, or fix its id.",
@@ -138,21 +146,21 @@ PROTOCOL = [
     ),
     ErrorCode(
         "bad_if_match",
-        400,
+        ErrorKind.MALFORMED,
         '`If-Match` is not one strong ETag such as `"3"` (or `*`).',
         "Send the ETag a GET returned, unchanged.",
         (UPDATE,),
     ),
     ErrorCode(
         "if_match_not_applicable",
-        400,
+        ErrorKind.MALFORMED,
         "`If-Match` with a version on a route that creates: there is no version to match.",
         "Leave `If-Match` out (or send `*`).",
         (CREATE,),
     ),
     ErrorCode(
         "version_conflict",
-        409,
+        ErrorKind.CONFLICT,
         "The resource moved on since the client read it (`If-Match`, or a concurrent "
         "write); `current_version` and the `ETag` header give its version now.",
         "Read the resource again, decide again, and send with the new ETag.",
@@ -160,7 +168,7 @@ PROTOCOL = [
     ),
     ErrorCode(
         "already_exists",
-        409,
+        ErrorKind.CONFLICT,
         "A resource with that natural key (and so that id) already exists, or the objective "
         "or key result was already carried into that cycle (the message names the carried one).",
         "Use the existing one, or choose another key.",
@@ -168,14 +176,14 @@ PROTOCOL = [
     ),
     ErrorCode(
         "idempotency_key_reused",
-        422,
+        ErrorKind.REFUSED,
         "The idempotency key came back with a different command. Keys are per principal.",
         "Use a new key for a new command; reuse a key only to retry the same command.",
         (WRITE, INTAKE),
     ),
     ErrorCode(
         "invalid_spreadsheet",
-        422,
+        ErrorKind.REFUSED,
         "A spreadsheet import was refused and nothing was written: the file is not CSV or "
         "XLSX, follows neither template, or has problems in its rows. `problems` lists "
         "each (up to 50) with its `row` (the header is row 1), `column` and its own `code` "
@@ -187,21 +195,21 @@ PROTOCOL = [
     ),
     ErrorCode(
         "conflicting_query",
-        400,
+        ErrorKind.MALFORMED,
         "Both `version` and `as_of` were given.",
         "Give one of them.",
         (STATE,),
     ),
     ErrorCode(
         "position_beyond_log",
-        422,
+        ErrorKind.REFUSED,
         "`min_position` lies beyond the end of the log: no command has reached it.",
         "Pass the `position` a command returned, not a guess.",
         (VIEW,),
     ),
     ErrorCode(
         "view_behind",
-        503,
+        ErrorKind.UNAVAILABLE,
         "The read model has not yet reached `min_position` within the wait the server "
         "allows; `position` (and `X-View-Position`) says how far it is.",
         "Retry after the `Retry-After` seconds.",
@@ -209,14 +217,14 @@ PROTOCOL = [
     ),
     ErrorCode(
         "database_unavailable",
-        503,
+        ErrorKind.UNAVAILABLE,
         "The readiness check cannot reach the database.",
         "Route traffic elsewhere; retry later.",
         (HEALTH,),
     ),
     ErrorCode(
         "internal_error",
-        500,
+        ErrorKind.INTERNAL,
         "A bug: the server failed unexpectedly. Nothing was written unless the answer to a "
         "retry says so.",
         "Retry with the same idempotency key; report it if it persists.",
@@ -224,70 +232,70 @@ PROTOCOL = [
     ),
     ErrorCode(
         "malformed_message",
-        400,
+        ErrorKind.MALFORMED,
         "A command message on the command topic is not JSON.",
         "Publish a JSON command message.",
         (INTAKE,),
     ),
     ErrorCode(
         "unknown_command",
-        400,
+        ErrorKind.MALFORMED,
         "A command message names no known command.",
         "Use a command name from the API (e.g. `CheckIn`).",
         (INTAKE,),
     ),
     ErrorCode(
         "index_out_of_range",
-        422,
+        ErrorKind.REFUSED,
         "A leaf index at or beyond the tree size (or not a whole number in range).",
         "Ask for an index below the size; the latest checkpoint gives the size.",
         (LOG,),
     ),
     ErrorCode(
         "size_beyond_checkpoint",
-        422,
+        ErrorKind.REFUSED,
         "A tree size beyond the latest signed checkpoint: nothing vouches for it yet.",
         "Use a size no larger than the latest checkpoint's, or wait for the next one.",
         (LOG,),
     ),
     ErrorCode(
         "bad_proof_range",
-        422,
+        ErrorKind.REFUSED,
         "A consistency proof asked from a size beyond the one it proves to.",
         "Send `from` no larger than `to`.",
         (LOG,),
     ),
     ErrorCode(
         "not_checkpointed",
-        503,
+        ErrorKind.UNAVAILABLE,
         "No signed checkpoint covers every event of this command yet.",
         "Retry after the seconds `Retry-After` gives.",
         (LOG,),
     ),
     ErrorCode(
         "no_signing_key",
-        503,
+        ErrorKind.UNAVAILABLE,
         "The log has no signing key configured, so it cannot sign or name its key.",
         "The operator sets `OKR_LEDGER_SIGNING_KEY_FILE` (`okr-ledger log keygen`).",
         (LOG,),
     ),
     ErrorCode(
         "bad_note",
-        422,
+        ErrorKind.REFUSED,
         "A key, signed note or checkpoint that is malformed or does not verify.",
         "Send the note or key exactly as the log issued it.",
         (LOG,),
     ),
     ErrorCode(
         "log_corrupted",
-        503,
+        ErrorKind.UNAVAILABLE,
         "The stored tree no longer matches what the log signed; it refuses to go on.",
         "Report it: the operator runs `okr-ledger verify`, which names the position.",
         (LOG,),
     ),
     ErrorCode(
         "export_refused",
-        409,
+        ErrorKind.CONFLICT,
         "An export cannot be written: its directory exists, no checkpoint of that size was "
         "signed, the tree is not built to it, or a stored entry no longer matches its leaf.",
         "Pick a new directory or a signed size; run `okr-ledger verify` if an entry is named.",
@@ -295,7 +303,7 @@ PROTOCOL = [
     ),
     ErrorCode(
         "archive_refused",
-        422,
+        ErrorKind.REFUSED,
         "An archive to import does not verify (the first bad entry, tile, checkpoint or file "
         "is named) or is an increment; nothing was imported.",
         "Import a whole, intact export; check it with `okr-ledger-verify export`.",
@@ -303,7 +311,7 @@ PROTOCOL = [
     ),
     ErrorCode(
         "store_not_empty",
-        409,
+        ErrorKind.CONFLICT,
         "An import goes into an empty store only; this one holds events, leaves or "
         "checkpoints. Nothing was imported.",
         "Point `--database-url` at a new, empty database or file.",
@@ -444,15 +452,6 @@ RULES = [
 CATALOGUE: dict[str, ErrorCode] = {e.code: e for e in [*PROTOCOL, *RULES]}
 
 
-def codes_for(kinds: set[str]) -> dict[int, list[str]]:
-    """Per status, the codes an operation of these kinds can answer with."""
-    found: dict[int, list[str]] = {}
-    for entry in CATALOGUE.values():
-        if kinds & set(entry.kinds):
-            found.setdefault(entry.status, []).append(entry.code)
-    return {status: sorted(codes) for status, codes in sorted(found.items())}
-
-
 KIND_NAMES = {
     WRITE: "commands",
     CREATE: "creating commands",
@@ -470,35 +469,5 @@ KIND_NAMES = {
 }
 
 
-def catalogue_markdown() -> str:
-    lines = [
-        "# Error codes",
-        "",
-        "<!-- Written by `python -m commands.catalogue > docs/errors.md`; do not edit. -->",
-        "",
-        "Every failure answers in one shape, on HTTP and on the command topic's results:",
-        "",
-        "```json",
-        '{"error": {"status": 422, "code": "reason_required", "message": "...",',
-        '           "fields": {"reason": ["..."]}}}',
-        "```",
-        "",
-        "`code` is stable and machine-readable; `message` is for people and may change.",
-        "`fields` (when present) names each field or header to blame. Some codes carry more:",
-        "`current_version` (version_conflict), `position` (view_behind), and `request_id`",
-        "(the request's id, on every error). The OpenAPI document lists, for each operation",
-        "and status, the codes it can answer with (the `code` property's `enum`).",
-        "",
-        "| code | status | applies to | meaning | what the client should do |",
-        "|---|---|---|---|---|",
-    ]
-    for entry in sorted(CATALOGUE.values(), key=lambda e: (e.status, e.code)):
-        where = ", ".join(KIND_NAMES[k] for k in entry.kinds)
-        lines.append(
-            f"| `{entry.code}` | {entry.status} | {where} | {entry.meaning} | {entry.action} |"
-        )
-    return "\n".join(lines) + "\n"
-
-
 if __name__ == "__main__":
-    print(catalogue_markdown(), end="")
+    raise SystemExit("docs/errors.md is written by: python -m web.error_docs > docs/errors.md")

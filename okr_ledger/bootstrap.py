@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import commands.handlers  # noqa: F401  (registers every handler)
+from commands import handlers
 from commands.auth import Authenticator
 from commands.bus import CommandBus
 from deliveries.dispatcher import Dispatcher
@@ -137,7 +137,7 @@ def bootstrap(
     return Services(
         settings=settings,
         ledger=ledger,
-        bus=CommandBus(ledger, clock=clock),
+        bus=CommandBus(ledger, handlers.table(), clock=clock),
         authenticator=Authenticator(ledger),
         clock=clock,
         newest_checkpoint=newest_checkpoint,

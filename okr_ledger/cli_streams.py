@@ -98,6 +98,7 @@ def intake(context: Any, heartbeat: Path | None) -> None:
     """Run commands from the commands topic; write each outcome to the results topic."""
     from streams.intake import CommandIntake
     from streams.kafka import ensure_topics, producer
+    from web.error_codes import STATUS
 
     settings: Settings = context.settings
     services = context.services
@@ -112,6 +113,7 @@ def intake(context: Any, heartbeat: Path | None) -> None:
     runner = CommandIntake(
         services.bus, services.authenticator, member(settings, settings.kafka_intake_group),
         producer(broker), settings.kafka_commands_topic, settings.kafka_results_topic,
+        statuses=STATUS,
     )  # fmt: skip
     report(f"running commands from {settings.kafka_commands_topic}")
     runner.run(stop, beat=heartbeat.touch if heartbeat else None)

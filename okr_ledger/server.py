@@ -7,6 +7,9 @@ Each worker counts the requests it answers; for ``/metrics`` to add them up over
 workers, prometheus-client's multiprocess mode needs a directory named by
 ``PROMETHEUS_MULTIPROC_DIR`` before any worker starts. ``serve`` makes an empty one of
 its own (and removes it on exit) unless the environment names one already.
+
+``make_app`` is the app factory (``gunicorn 'okr_ledger.server:make_app()'``): it builds
+the settings and the services, and hands them to ``web.create_app``.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ import shutil
 import tempfile
 from typing import Any
 
+from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from okr_ledger.bootstrap import bootstrap
 from okr_ledger.config import Settings
 
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
@@ -34,11 +39,19 @@ class Server(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        from web import create_app
         from web.request_id import configure_logging
 
         configure_logging()
-        return create_app({"DATABASE_URL": self.settings.database_url})
+        return make_app(self.settings)
+
+
+def make_app(settings: Settings | None = None) -> Flask:
+    """The API over services built from ``settings`` (by default: the environment's)."""
+    # imported here: prometheus-client picks its multiprocess mode when first imported,
+    # which must come after ``serve`` has named the metrics directory
+    from web import create_app
+
+    return create_app(bootstrap(settings or Settings.from_env()))
 
 
 def serve(settings: Settings, *, host: str, port: int, workers: int, threads: int) -> None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, get_type_hints
 from uuid import UUID
 
@@ -37,13 +37,16 @@ from marshmallow.validate import Length, Range
 from commands import messages as m
 from commands.auth import Authenticator
 from commands.bus import CommandBus
-from commands.errors import Unauthenticated, UnknownCommand, error_body, status_of
+from commands.errors import ErrorKind, Unauthenticated, UnknownCommand, error_detail, kind_of
 from commands.schemas import IDEMPOTENCY_KEY, MAX_INTEGER, SCHEMAS
 from ledger.exceptions import LedgerError
 
 log = logging.getLogger(__name__)
 
 RESULT_SCHEMA = "okr-ledger.command-result/1"
+CREATED, DONE = 201, 200
+"""A result's ``status`` when the command made something, and when it changed something;
+a failure's comes from the ``statuses`` the intake is given (the HTTP API's)."""
 COMMANDS = {cls.__name__: cls for cls in SCHEMAS}
 
 
@@ -62,17 +65,21 @@ class MessageSchema(Schema):
 
 
 class Refused(Exception):
-    def __init__(self, status: int, body: dict[str, Any]) -> None:
-        super().__init__(body["message"])
-        self.status = status
-        self.body = body
+    def __init__(self, kind: ErrorKind, detail: dict[str, Any]) -> None:
+        super().__init__(detail["message"])
+        self.kind = kind
+        self.detail = detail
 
 
-def refused(status: int, code: str, message: str, field_errors: Any = None) -> Refused:
-    body: dict[str, Any] = {"status": status, "code": code, "message": message}
+def refused(kind: ErrorKind, code: str, message: str, field_errors: Any = None) -> Refused:
+    detail: dict[str, Any] = {"code": code, "message": message}
     if field_errors:
-        body["fields"] = field_errors
-    return Refused(status, body)
+        detail["fields"] = field_errors
+    return Refused(kind, detail)
+
+
+def refusal(error: LedgerError) -> Refused:
+    return Refused(kind_of(error), error_detail(error))
 
 
 def id_fields(command: type[m.Command]) -> dict[str, bool]:
@@ -110,7 +117,10 @@ def build_command(cls: type[m.Command], given: dict[str, Any], expected: int | N
         loaded = {}
     if problems:
         raise refused(
-            422, "validation_failed", "the message does not match the command's schema", problems
+            ErrorKind.REFUSED,
+            "validation_failed",
+            "the message does not match the command's schema",
+            problems,
         )
     return cls(**loaded, **ids, expected_version=expected)
 
@@ -124,7 +134,12 @@ class CommandIntake:
         producer: Any,
         topic: str,
         results_topic: str,
+        *,
+        statuses: Mapping[ErrorKind, int],
     ) -> None:
+        """``statuses``: the status a result gives each kind of failure (the composition
+        root passes the HTTP API's, so that both fronts answer alike)."""
+        self.statuses = statuses
         self.bus = bus
         self.authenticator = authenticator
         self.consumer = consumer
@@ -134,19 +149,21 @@ class CommandIntake:
 
     def handle(self, value: bytes, source: dict[str, Any]) -> dict[str, Any]:
         """The result message for one command message."""
-        request_id, command_name, status, outcome, error = None, None, 500, None, None
+        request_id, command_name, status, outcome, error = None, None, 0, None, None
         try:
             try:
                 raw = orjson.loads(value)
             except orjson.JSONDecodeError:
-                raise refused(400, "malformed_message", "the message is not JSON") from None
+                raise refused(
+                    ErrorKind.MALFORMED, "malformed_message", "the message is not JSON"
+                ) from None
             if isinstance(raw, dict) and isinstance(raw.get("request_id"), str):
                 request_id = raw["request_id"][:200]  # echoed even when the rest is wrong
             try:
                 message = MessageSchema().load(raw)
             except ValidationError as invalid:
                 raise refused(
-                    422,
+                    ErrorKind.REFUSED,
                     "validation_failed",
                     "the message is not a command message",
                     invalid.normalized_messages(),
@@ -154,36 +171,28 @@ class CommandIntake:
             command_name = message["command"]
             cls = COMMANDS.get(command_name)
             if cls is None:
-                raise Refused(
-                    400,
-                    error_body(
-                        400, UnknownCommand(f"no command {command_name!r}", field="command")
-                    ),
-                )
+                raise refusal(UnknownCommand(f"no command {command_name!r}", field="command"))
             principal = self.authenticator.principal_for(message["token"])
             if principal is None:
-                raise Refused(
-                    401,
-                    error_body(
-                        401, Unauthenticated("the token is unknown or revoked", field="token")
-                    ),
-                )
+                raise refusal(Unauthenticated("the token is unknown or revoked", field="token"))
             command = build_command(cls, message["fields_"], message.get("expected_version"))
             command_id = message.get("command_id") or (
                 f"kafka:{source['topic']}:{source['partition']}:{source['offset']}"
             )
             result = self.bus.handle(command, principal, command_id=command_id)
-            status, outcome = (201 if cls in m.CREATING else 200), result.to_json()
+            status = CREATED if cls in m.CREATING else DONE
+            outcome = result.to_json()
         except Refused as no:
-            status, error = no.status, no.body
+            status = self.statuses[no.kind]
+            error = {"status": status, **no.detail}
         except LedgerError as failure:
-            status = status_of(failure)
-            error = error_body(status, failure)
+            status = self.statuses[kind_of(failure)]
+            error = {"status": status, **error_detail(failure)}
         except Exception:  # a bug must not stop the intake: answer and carry on
             log.exception("the intake failed on a message at %s", source)
-            status = 500
+            status = self.statuses[ErrorKind.INTERNAL]
             error = {
-                "status": 500,
+                "status": status,
                 "code": "internal_error",
                 "message": "an unexpected error occurred",
             }

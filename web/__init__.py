@@ -1,9 +1,8 @@
 """The HTTP layer: a thin Flask app over the command bus and the read side.
 
-``create_app(config=None)`` builds everything on demand; nothing is built at import
-time. Pass ``{"SERVICES": services}`` to run on services built elsewhere (tests), or
-``{"DATABASE_URL": url}`` to pick a store; by default settings come from the
-environment (``okr_ledger.config.Settings``).
+``create_app(services, config=None)`` serves services that are already built (the
+composition root, ``okr_ledger.bootstrap``, builds them; tests build them on a memory
+store); nothing is built at import time, and nothing here reads settings itself.
 """
 
 from __future__ import annotations
@@ -14,15 +13,13 @@ from flask import Flask
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-import web.due  # noqa: F401  (registers GET /cycles/{cycle}/due on the read models)
 from ledger.cycle import CLOSED_CYCLE_RULE
-from web import board, errors, metrics, refs, request_id
+from web import board, errors, metrics, read_views, refs, request_id
 from web.auth import guard_api_request
 from web.health import blp as health_blueprint
 from web.imports import blp as imports_blueprint
 from web.json import OrjsonProvider
 from web.log import blp as log_blueprint
-from web.readmodels import blp as read_models_blueprint
 from web.resources import blueprints
 from web.state_responses import register_event_schemas
 from web.webhooks import blp as webhooks_blueprint
@@ -41,10 +38,9 @@ class App(Flask):
     json_provider_class = OrjsonProvider
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
-    from okr_ledger.bootstrap import bootstrap
-    from okr_ledger.config import Settings
-
+def create_app(services: Any, config: dict[str, Any] | None = None) -> Flask:
+    """The API and the board over ``services`` (``okr_ledger.bootstrap.Services``, or
+    anything with the same attributes); ``config`` adds Flask settings."""
     app = App(__name__)
     app.config.update(
         API_TITLE="OKR Ledger",
@@ -55,10 +51,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
     app.config.update(config or {})
-    services = app.config.get("SERVICES")
-    if services is None:
-        settings = Settings.from_env().with_overrides(database_url=app.config.get("DATABASE_URL"))
-        services = bootstrap(settings)
     app.extensions["okr_ledger"] = services
 
     api = OkrApi(
@@ -84,7 +76,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(metrics.blp)
     for blueprint in blueprints():
         api.register_blueprint(blueprint)
-    api.register_blueprint(read_models_blueprint)
+    api.register_blueprint(read_views.blueprint(read_views.VIEWS))
     api.register_blueprint(imports_blueprint)
     api.register_blueprint(log_blueprint)
     api.register_blueprint(webhooks_blueprint)

@@ -18,9 +18,15 @@ from marshmallow import Schema, fields
 from marshmallow.validate import OneOf
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from commands.catalogue import codes_for
-from commands.errors import Unauthenticated, error_body, status_of
+from commands.errors import (
+    KIND_OF,
+    IdempotencyKeyReused,
+    Unauthenticated,
+    error_detail,
+    kind_of,
+)
 from ledger.exceptions import LedgerError, NotFound, VersionConflict
+from web.error_codes import STATUS, codes_for
 from web.request_id import current as current_request_id
 
 log = logging.getLogger(__name__)
@@ -147,16 +153,35 @@ def json_error(status: int, body: dict[str, Any], headers: dict[str, str] | None
     return response
 
 
+STATUS_OF: list[tuple[type[LedgerError], int]] = [(cls, STATUS[k]) for cls, k in KIND_OF]
+"""The HTTP status of each of the write path's errors (anything else: 422, a rule)."""
+
 WEB_STATUS_OF: list[tuple[type[LedgerError], int]] = [
     (BadRequest, 400),
     (MalformedJson, 400),
     (UnsupportedMediaType, 415),
 ]
 
+HEADER_OF = {IdempotencyKeyReused: {"command_id": "Idempotency-Key"}}
+"""The header that carries a field the write path names (HTTP sends it as a header)."""
+
+
+def status_of(error: LedgerError) -> int:
+    found = next((s for cls, s in WEB_STATUS_OF if isinstance(error, cls)), None)
+    return found or STATUS[kind_of(error)]
+
+
+def error_body(status: int, error: LedgerError) -> dict[str, Any]:
+    """The one error shape of an error of the write path, as HTTP answers it."""
+    body = {"status": status, **error_detail(error)}
+    renamed = HEADER_OF.get(type(error))
+    if renamed and "fields" in body:
+        body["fields"] = {renamed.get(k, k): v for k, v in body["fields"].items()}
+    return body
+
 
 def ledger_error(error: LedgerError) -> Response:
-    status = next((s for cls, s in WEB_STATUS_OF if isinstance(error, cls)), None)
-    status = status or status_of(error)
+    status = status_of(error)
     headers: dict[str, str] = {}
     if isinstance(error, VersionConflict):
         headers["ETag"] = f'"{error.current}"'

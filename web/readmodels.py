@@ -8,15 +8,13 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Response, current_app, stream_with_context
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from marshmallow.validate import Length, OneOf, Range
 
-from commands.catalogue import API as ANY_OPERATION
-from commands.catalogue import VIEW
 from commands.schemas import MAX_INTEGER, Instant, StorableTextSchema
 from eventlog.vocabulary import micros_of, time_text
 from ledger.meta import utc_now
@@ -28,12 +26,8 @@ from projections.service import PositionBeyondLog, ReadModels, ViewBehind
 from projections.state import EFFECTIVE, RECORDED
 from web import responses as r
 from web.auth import current_principal
-from web.errors import document_errors, error_response
+from web.errors import error_response
 from web.retrospective_responses import RetrospectiveSchema
-
-blp = Blueprint(
-    "read-models", __name__, url_prefix="/api/v1", description="Read models built from the log"
-)
 
 
 def read_models() -> ReadModels:
@@ -169,8 +163,15 @@ OTHER_MEDIA = {
 }
 
 
-RULES: list[tuple[str, str]] = []
-"""(operationId, rule) of each read-model route."""
+@dataclass(frozen=True)
+class ReadRoute:
+    rule: str
+    query: type[Schema]
+    operation: str
+    response: type[Schema] | None
+    """documents the JSON body (None: no JSON body)"""
+    media: tuple[str, ...] = ()
+    """its other representations (``OTHER_MEDIA``)"""
 
 
 def route(
@@ -181,30 +182,14 @@ def route(
     *,
     media: tuple[str, ...] = (),
 ) -> Callable[..., Any]:
-    """Register a read-model view: ``response`` documents its JSON body, ``media``
-    names its other representations (``OTHER_MEDIA``)."""
-    RULES.append((operation, rule))
+    """Mark a function as a read-model view (it registers nothing:
+    ``web.read_views.blueprint`` mounts the views it is given)."""
 
-    def register(view: Callable[..., Any]) -> Callable[..., Any]:
-        decorated: Any = guarded(view)
-        if response is not None:
-            decorated = blp.response(200, response)(decorated)
-        for kind in media:
-            content_type, description = OTHER_MEDIA[kind]
-            decorated = blp.alt_response(
-                200,
-                schema={"type": "string"},
-                content_type=content_type,
-                description=description,
-                success=True,
-            )(decorated)
-        decorated = document_errors(blp, decorated, "View", {ANY_OPERATION, VIEW})
-        decorated = blp.arguments(query(), location="query")(decorated)
-        decorated = blp.doc(operationId=operation)(decorated)
-        blp.route(rule, methods=["GET"], endpoint=operation)(decorated)
+    def mark(view: Callable[..., Any]) -> Callable[..., Any]:
+        view.read_route = ReadRoute(rule, query, operation, response, media)  # type: ignore[attr-defined]
         return view
 
-    return register
+    return mark
 
 
 @route("/cycles", FreshnessSchema, "listCycles", r.CycleListSchema)
@@ -390,3 +375,17 @@ def export(rows: Iterator[dict[str, Any]], kind: str) -> Response:
     response = Response(stream_with_context(lines()), mimetype=mimetype)
     response.headers["Content-Disposition"] = f"attachment; filename=audit.{kind}"
     return response
+
+
+VIEWS = (
+    cycles,
+    okrs,
+    alignment,
+    priorities_history,
+    cycle_diff,
+    cycle_retrospective,
+    key_result_chart,
+    kpi_health,
+    audit,
+)
+"""This module's views, in the order the document lists them."""

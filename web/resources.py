@@ -20,7 +20,7 @@ from ledger.objective import Objective
 from ledger.priorities import Priorities
 from ledger.strategy import Strategy
 from ledger.team import Team
-from web.readmodels import RULES as READ_MODEL_RULES
+from web.read_views import RULES as READ_MODEL_RULES
 from web.reads import register_reads
 from web.writes import Route, register_writes
 

@@ -36,6 +36,7 @@ from eventsourcing.utils import retry
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier, Literal
 
+from ledger.persistence.group_commit import GroupCommit
 from ledger.persistence.postgres_log import PostgresLogTables
 from ledger.tlog.store import RawEvent, raw
 
@@ -106,6 +107,7 @@ class ChainedPostgresApplicationRecorder(PostgresLogTables, PostgresApplicationR
             raise ProgrammingError(msg)
         super().__init__(datastore, events_table_name=events_table_name)
         self._recent = threading.local()
+        self.group_commit = GroupCommit(self._append_rows)
         base = events_table_name.removesuffix("_events")
         self.append_function_name = f"{base}_append"
         self.define_log_tables(base)
@@ -211,11 +213,15 @@ class ChainedPostgresApplicationRecorder(PostgresLogTables, PostgresApplicationR
             self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
             for e in stored_events
         ]
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self._append, (rows,), prepare=True)
-            appended = curs.fetchall()
-        self._recent.leaves = {r["appended_position"]: r["appended_leaf"] for r in appended}
-        return [r["appended_position"] for r in appended]
+        appended = self.group_commit.append(rows)
+        self._recent.leaves = dict(appended)
+        return [position for position, _ in appended]
+
+    def _append_rows(self, rows: Sequence[Any]) -> list[tuple[int, int]]:
+        """One call of the append function: one lock, one commit."""
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(self._append, (list(rows),), prepare=True)
+            return [(position, leaf) for position, leaf in curs.fetchall()]
 
     def recent_leaves(self) -> dict[int, int]:
         """position -> leaf index of this thread's latest append."""

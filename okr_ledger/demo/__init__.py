@@ -190,7 +190,7 @@ def load(services: Services) -> Loaded:
     check_room(ledger)
     clock = SimulatedClock(scenario.CALENDAR.planning_starts)
     values = simulate_values(random.Random(scenario.SEED))
-    run = Run(CommandBus(ledger, clock=clock), clock, values)
+    run = Run(CommandBus(ledger, services.bus.handlers, clock=clock), clock, values)
     plan_quarter(run)
     start_quarter(run)
     run_weeks(run)

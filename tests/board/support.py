@@ -40,7 +40,7 @@ def demo_board() -> Services:
 
 
 def board_app(services: Services) -> Flask:
-    return create_app({"SERVICES": services, "TESTING": True})
+    return create_app(services, {"TESTING": True})
 
 
 def csrf_of(response: TestResponse) -> str:

@@ -17,7 +17,6 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from commands import messages as m
-from commands.catalogue import CATALOGUE
 from commands.principals import Principal
 from ledger.principal import Principal as PrincipalRecord
 from ledger.principal import token_hash
@@ -25,6 +24,7 @@ from okr_ledger.bootstrap import Services, bootstrap
 from okr_ledger.config import Settings
 from tests.conftest import FakeClock, Org, build_org
 from web import create_app
+from web.error_codes import CATALOGUE
 
 ROOT = Principal("root", "admin")
 
@@ -384,7 +384,7 @@ def build_world(services: Services, api: Api) -> World:
 @pytest.fixture(scope="session")
 def app() -> tuple[Flask, ServicesSwitch]:
     switch = ServicesSwitch()
-    return create_app({"SERVICES": switch, "TESTING": True}), switch
+    return create_app(switch, {"TESTING": True}), switch
 
 
 def _world(services: Services, app: tuple[Flask, ServicesSwitch]) -> World:

@@ -63,7 +63,7 @@ def serve(services: Services) -> Ledger:
     grant_token(services.bus, ADMIN, name="contract.admin")
     grant_token(services.bus, VIEWER, name="contract.viewer", role="viewer")
     services.read_models.catch_up()
-    app = create_app({"SERVICES": services, "TESTING": True})
+    app = create_app(services, {"TESTING": True})
     client = app.test_client()
     return Ledger(services, client, client.get("/openapi.json").get_json())
 
@@ -81,7 +81,7 @@ def ledger(request: pytest.FixtureRequest) -> Iterator[Ledger]:
         for _ in generate(services.ledger, cycles=2, teams=3, seed=11):
             pass
     else:
-        app = create_app({"SERVICES": services, "TESTING": True})
+        app = create_app(services, {"TESTING": True})
         build_world(services, Api(app.test_client(), ServicesSwitch(), services))
     yield serve(services)
     services.close()

@@ -56,7 +56,7 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, Se
     demo.load(services)
     services.read_models.catch_up()
     grant_token(services.bus, TOKEN, "contract.fuzzer")
-    yield create_app({"SERVICES": services, "TESTING": True}), services
+    yield create_app(services, {"TESTING": True}), services
     services.close()
 
 
@@ -131,7 +131,7 @@ def demo_quarter() -> Services:
 def test_chains_of_calls_that_follow_the_links_answer_as_documented() -> None:
     switch = ServicesSwitch()
     switch.current = demo_quarter()
-    app = create_app({"SERVICES": switch, "TESTING": True})
+    app = create_app(switch, {"TESTING": True})
     api_schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
     answered: Counter[str] = Counter()
 

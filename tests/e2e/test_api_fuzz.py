@@ -170,7 +170,7 @@ def fuzz_world() -> Iterator[tuple[Flask, Services, dict[str, str]]]:
         "kpi_id": kpi.created_id,
         "dependency_id": dependency.created_id,
     }
-    app = create_app({"SERVICES": services, "TESTING": True})
+    app = create_app(services, {"TESTING": True})
     yield app, services, {k: str(v) for k, v in ids.items()}
     services.close()
 

@@ -112,7 +112,7 @@ def sqlite_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Fl
     org = build_org(services.bus)
     from web import create_app
 
-    yield create_app({"SERVICES": services, "TESTING": True}).test_client(), org
+    yield create_app(services, {"TESTING": True}).test_client(), org
     services.close()
 
 

@@ -9,8 +9,9 @@ import pytest
 from flask import Flask
 
 from commands.catalogue import API as API_KIND
-from commands.catalogue import CREATE, UPDATE, WRITE, codes_for
+from commands.catalogue import CREATE, UPDATE, WRITE
 from tests.e2e.conftest import ServicesSwitch
+from web.error_codes import codes_for
 from web.resources import API, RESOURCES
 from web.writes import Route
 

@@ -34,7 +34,7 @@ def services() -> Iterator[Services]:
 
 @pytest.fixture
 def app(services: Services) -> Flask:
-    return create_app({"SERVICES": services, "TESTING": True})
+    return create_app(services, {"TESTING": True})
 
 
 def scrape(app: Flask, **headers: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -95,7 +95,7 @@ def test_an_error_body_names_the_request_id_of_its_response(
 
 
 def test_log_lines_written_during_a_request_carry_its_id(services: Services) -> None:
-    app = create_app({"SERVICES": services})
+    app = create_app(services)
 
     @app.route("/boom")
     def boom() -> str:
@@ -209,7 +209,7 @@ def test_checkpoint_age_appears_once_a_checkpoint_exists(app: Flask, services: S
 
 def test_a_metrics_token_when_set_is_required(services: Services) -> None:
     services.settings = Settings(database_url="memory://", metrics_token="scrape-me")
-    app = create_app({"SERVICES": services, "TESTING": True})
+    app = create_app(services, {"TESTING": True})
     client = app.test_client()
 
     refused = [

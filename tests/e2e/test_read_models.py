@@ -136,7 +136,7 @@ def quarter() -> Iterator[Demo]:
         )
         services.bus.handle(add, ROOT)
     services.read_models.catch_up()
-    app = create_app({"SERVICES": services, "TESTING": True})
+    app = create_app(services, {"TESTING": True})
     yield Demo(services, app.test_client())
     services.close()
 

@@ -23,7 +23,7 @@ def test_many_threads_checking_in_with_one_expected_version_get_one_winner_per_v
         grant_token(services.bus, "t")
         org = build_org(services.bus)
         kr = org.key_result(org.objective())
-        app = create_app({"SERVICES": services, "TESTING": True})
+        app = create_app(services, {"TESTING": True})
         statuses: Counter[int] = Counter()
         lock = threading.Lock()
 

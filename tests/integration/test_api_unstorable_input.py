@@ -23,7 +23,7 @@ def served(pg_url: str) -> Iterator[tuple[FlaskClient, Services, Org]]:
     services = bootstrap(Settings(database_url=pg_url))
     grant_token(services.bus, "pg-admin", "pat")
     org = build_org(services.bus)
-    yield create_app({"SERVICES": services, "TESTING": True}).test_client(), services, org
+    yield create_app(services, {"TESTING": True}).test_client(), services, org
     services.close()
 
 

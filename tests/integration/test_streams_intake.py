@@ -22,6 +22,7 @@ from streams.intake import RESULT_SCHEMA, CommandIntake
 from streams.kafka import consumer, ensure_topics, producer
 from tests.conftest import FakeClock, build_org, grant_token
 from tests.integration.broker import FAST_GROUP, Broker, read_topic
+from web.error_codes import STATUS
 
 
 @dataclass
@@ -75,6 +76,7 @@ def make_intake(services: Services, broker: Broker, suffix: str) -> CommandIntak
         producer(broker.servers),
         commands,
         results,
+        statuses=STATUS,
     )
 
 

@@ -291,7 +291,7 @@ def test_while_the_broker_is_down_the_api_accepts_commands_and_the_publisher_cat
             before = publisher.position()
 
             own_broker.kill()
-            client = create_app({"SERVICES": services, "TESTING": True}).test_client()
+            client = create_app(services, {"TESTING": True}).test_client()
             for week in range(5):
                 response = client.post(
                     f"/api/v1/key-results/{kr}/check-ins",

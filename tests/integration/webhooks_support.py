@@ -104,7 +104,7 @@ class Hooked:
 def shared_app() -> tuple[Any, ServicesSwitch]:
     """One app (its OpenAPI document takes a while to build) over switched services."""
     switch = ServicesSwitch()
-    return create_app({"SERVICES": switch, "TESTING": True}).test_client(), switch
+    return create_app(switch, {"TESTING": True}).test_client(), switch
 
 
 def hooked(path: Path | str, app: tuple[Any, ServicesSwitch], **settings: Any) -> Hooked:

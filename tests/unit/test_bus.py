@@ -239,7 +239,7 @@ def test_a_command_that_lost_a_race_is_rerun_on_fresh_state(
 ) -> None:
     objective = org.objective()
     ledger = org.bus.ledger
-    rival = CommandBus(ledger, clock=org.bus.clock)
+    rival = CommandBus(ledger, org.bus.handlers, clock=org.bus.clock)
     original_save = ledger.save
     raced = []
 
@@ -262,7 +262,7 @@ def test_a_duplicate_delivered_concurrently_is_answered_with_the_first_outcome(
 ) -> None:
     kr = org.key_result(org.objective())
     ledger = org.bus.ledger
-    twin = CommandBus(ledger, clock=org.bus.clock)
+    twin = CommandBus(ledger, org.bus.handlers, clock=org.bus.clock)
     command = m.CheckIn(key_result_id=kr, value=D(50), confidence="on_track")
     original_save = ledger.save
     first: list[Outcome] = []

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from commands.catalogue import CATALOGUE, RULES, catalogue_markdown
-from commands.errors import STATUS_OF
 from ledger.exceptions import LedgerError, RuleViolation
-from web.errors import HTTP_CODES, WEB_STATUS_OF
+from web.error_codes import CATALOGUE, RULES
+from web.error_docs import catalogue_markdown
+from web.errors import HTTP_CODES, STATUS_OF, WEB_STATUS_OF
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = (
@@ -143,6 +143,6 @@ def test_each_entry_says_what_it_means_and_what_to_do() -> None:
 
 def test_docs_errors_md_is_written_from_the_catalogue() -> None:
     written = (ROOT / "docs" / "errors.md").read_text()
-    assert written == catalogue_markdown(), "run: python -m commands.catalogue > docs/errors.md"
+    assert written == catalogue_markdown(), "run: python -m web.error_docs > docs/errors.md"
     for code in CATALOGUE:
         assert f"| `{code}` |" in written

@@ -11,7 +11,6 @@ import pytest
 from openpyxl import Workbook
 
 from commands import messages as m
-from commands.errors import status_of
 from commands.imports.problems import SpreadsheetRefused
 from commands.imports.service import import_file, template
 from commands.imports.sheets import MAX_BYTES
@@ -22,6 +21,7 @@ from ledger.objective import Objective
 from ledger.team import Team
 from tests.conftest import Org
 from tests.unit.support import events_after
+from web.errors import status_of
 
 HEADER = [
     "cycle", "team", "objective_key", "objective", "objective_owner", "commitment",

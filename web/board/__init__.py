@@ -12,10 +12,10 @@ from typing import Any
 from flask import Blueprint, Flask, Response, g, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from commands.errors import status_of
 from ledger.exceptions import LedgerError
 from web.board import filters
 from web.board.session import CrossSiteRequest, csrf_token, keep_csrf_cookie, signed_in_principal
+from web.errors import status_of
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (

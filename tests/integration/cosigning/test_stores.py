@@ -109,7 +109,7 @@ def test_the_checkpoint_route_serves_cosignatures_and_the_verifier_counts_them(
         assert signed is not None
         assert all(outcome.line for outcome in outcomes.values())
 
-        client = create_app({"SERVICES": services, "TESTING": True}).test_client()
+        client = create_app(services, {"TESTING": True}).test_client()
         served = client.get("/api/v1/log/checkpoint").get_data(as_text=True)
         lines = [outcomes[w.vkey.split("+")[0]].line for w in witnesses[:2]]
         assert served == signed.note + "".join(sorted(lines))  # type: ignore[arg-type]
