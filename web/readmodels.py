@@ -22,7 +22,7 @@ from ledger.meta import utc_now
 from projections.audit import audit_row
 from projections.cells import spreadsheet_cell
 from projections.records import micros_of
-from projections.retrospective import policy_from, retrospective_csv
+from projections.retrospective import retrospective_csv
 from projections.sandbagging import SANDBAGGING_CYCLES
 from projections.service import PositionBeyondLog, ReadModels, ViewBehind
 from projections.state import EFFECTIVE, RECORDED
@@ -31,6 +31,7 @@ from web import responses as r
 from web.auth import current_principal
 from web.errors import document_errors, error_response
 from web.retrospective_responses import RetrospectiveSchema
+from web.scoring_query import ScoringPolicyQuery
 
 blp = Blueprint(
     "read-models", __name__, url_prefix="/api/v1", description="Read models built from the log"
@@ -270,22 +271,8 @@ def cycle_diff(models: ReadModels, query: dict[str, Any], cycle: str) -> Any:
     }
 
 
-class RetrospectiveQuerySchema(FreshnessSchema):
+class RetrospectiveQuerySchema(FreshnessSchema, ScoringPolicyQuery):
     format = fields.String(validate=OneOf(("json", "csv")), load_default="json")
-    band_mode = fields.String(
-        validate=OneOf(("time_in_band", "last_value")),
-        metadata={"description": "re-score: how band results score"},
-    )
-    par_committed = fields.String(
-        metadata={
-            "description": "re-score: the progress that earns full marks for "
-            "committed results, in (0, 1]"
-        }
-    )
-    par_stretch = fields.String(metadata={"description": "likewise for stretch results"})
-    par_experimental = fields.String(metadata={"description": "likewise for experimental"})
-    use_overrides = fields.String(metadata={"description": "re-score: true or false"})
-    milestone_grace_days = fields.String(metadata={"description": "re-score: 0 to 60"})
     sandbagging_cycles = SandbaggingCycles()
 
 
@@ -304,15 +291,11 @@ def cycle_retrospective(models: ReadModels, query: dict[str, Any], cycle: str) -
 
     Every scoring rule and parameter, with its default and range, is described in
     docs/scoring.md of the source."""
-    not_policy = ("format", "min_position", "sandbagging_cycles")
-    params = {k: str(v) for k, v in query.items() if k not in not_policy}
-    try:
-        policy = policy_from(params)
-    except ValueError as error:
-        name = str(error).partition(":")[0]
-        return error_response(422, "validation_failed", str(error), {name: [str(error)]})
     report = models.retrospective(
-        cycle, now=now_micros(), policy=policy, sandbagging_cycles=query["sandbagging_cycles"]
+        cycle,
+        now=now_micros(),
+        policy=query["policy"],
+        sandbagging_cycles=query["sandbagging_cycles"],
     )
     if report is None:
         return None
