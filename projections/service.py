@@ -12,6 +12,7 @@ from ledger.application import Ledger
 from ledger.cycle import Cycle
 from ledger.scoring import DEFAULT_POLICY, ScoringPolicy
 from ledger.team import Team
+from projections.answers import ANSWER_BYTES, Answers, Remembering, decode
 from projections.audit import AuditView
 from projections.chart import key_result_chart
 from projections.diff import diff
@@ -50,11 +51,16 @@ class ViewBehind(Exception):
         self.reached = reached
 
 
-class ReadModels:
-    def __init__(self, ledger: Ledger, *, batch_size: int = 5000) -> None:
+class ReadModels(Remembering):
+    def __init__(
+        self, ledger: Ledger, *, batch_size: int = 5000, answer_bytes: int = ANSWER_BYTES
+    ) -> None:
         self.ledger = ledger
         self.store = ReadStore(ledger)
         self.batch_size = batch_size
+        self.answers = Answers(answer_bytes)
+        """answers kept by the views' position (``projections.answers``)"""
+        self._ends: tuple[Any, dict[str, int]] = (None, {})
         self.sleep: Callable[[float], None] = time.sleep
         """how a read waits between looks at its views (tests take control of it)"""
         self.audit: AuditView
@@ -148,13 +154,48 @@ class ReadModels:
         policy: ScoringPolicy = DEFAULT_POLICY,
         sandbagging_cycles: int = SANDBAGGING_CYCLES,
     ) -> Any:
+        return decode(
+            self.okrs_json(
+                cycle, now=now, team=team, as_of=as_of, mode=mode, policy=policy,
+                sandbagging_cycles=sandbagging_cycles,
+            )
+        )  # fmt: skip
+
+    def okrs_json(
+        self,
+        cycle: str,
+        *,
+        now: int,
+        team: str | None = None,
+        as_of: int | None = None,
+        mode: str = RECORDED,
+        policy: ScoringPolicy = DEFAULT_POLICY,
+        sandbagging_cycles: int = SANDBAGGING_CYCLES,
+    ) -> bytes | None:
+        """The OKR tree (``okrs``) as JSON, kept by position."""
+        cycle_id, team_id = resolve(cycle, Cycle), resolve(team, Team) if team else None
+        at = (as_of, mode) if as_of is not None else (None, self.until(cycle_id, now))
+        return self.remembered(
+            ("okrs", cycle_id, team_id, *at, repr(policy), sandbagging_cycles),
+            lambda: self._okrs(cycle_id, now, team_id, as_of, mode, policy, sandbagging_cycles),
+        )
+
+    def _okrs(
+        self,
+        cycle: str,
+        now: int,
+        team: str | None,
+        as_of: int | None,
+        mode: str,
+        policy: ScoringPolicy,
+        sandbagging_cycles: int,
+    ) -> Any:
         with self.reading() as cursor:
             snapshot = self.snapshot(cursor, cycle, as_of=as_of, mode=mode, team=team)
             if snapshot is None:
                 return None
             streaks = self.streaks(cursor, snapshot, sandbagging_cycles, policy, team=team)
-        team_id = resolve(team, Team) if team else None
-        return okr_tree(snapshot, now=now, team=team_id, policy=policy, sandbagging=streaks)
+        return okr_tree(snapshot, now=now, team=team, policy=policy, sandbagging=streaks)
 
     def streaks(
         self,
@@ -214,13 +255,20 @@ class ReadModels:
     # -- history -------------------------------------------------------------------------
 
     def priority_history(self, cycle: str) -> Any:
+        return decode(self.priority_history_json(cycle))
+
+    def priority_history_json(self, cycle: str) -> bytes | None:
         cycle_id = resolve(cycle, Cycle)
+        return self.remembered(("priorities", cycle_id), lambda: self._priority_history(cycle_id))
+
+    def _priority_history(self, cycle_id: str) -> Any:
         with self.reading() as cursor:
-            snapshot = self.snapshot(cursor, cycle_id)
-            if snapshot is None:
+            docs = {d["id"]: d for d in self.state.docs_of_cycle(cursor, cycle_id)}
+            if docs.get(cycle_id, {}).get("type") != "cycle":
                 return None
             versions = self.state.versions_of(cursor, cycle_id, "priorities")
             audit = self.audit_at(cursor, [v["position"] for v in versions])
+        snapshot = Snapshot(docs[cycle_id], docs)  # the documents only: no check-ins
         names = {i: snapshot.name_of(i) or i for i in snapshot.docs}
         decisions = {d["id"]: d for d in snapshot.of_type("decision")}
         return priority_history(versions, audit, names, decisions)
@@ -232,7 +280,16 @@ class ReadModels:
         return {row["position"]: row for row in rows}
 
     def diff(self, cycle: str, start: int, end: int) -> Any:
+        return decode(self.diff_json(cycle, start, end))
+
+    def diff_json(self, cycle: str, start: int, end: int) -> bytes | None:
+        """The named changes (``diff``) as JSON, kept by position."""
         cycle_id = resolve(cycle, Cycle)
+        return self.remembered(
+            ("diff", cycle_id, start, end), lambda: self._diff(cycle_id, start, end)
+        )
+
+    def _diff(self, cycle_id: str, start: int, end: int) -> Any:
         with self.reading() as cursor:
             docs = self.state.docs_of_cycle(cursor, cycle_id, as_of=end)
             if not any(d["id"] == cycle_id for d in docs):
@@ -259,6 +316,17 @@ class ReadModels:
         sandbagging_cycles: int = SANDBAGGING_CYCLES,
     ) -> Any:
         cycle_id = resolve(cycle, Cycle)
+        until = self.until(cycle_id, now)
+        return decode(
+            self.remembered(
+                ("retrospective", cycle_id, until, repr(policy), sandbagging_cycles),
+                lambda: self._retrospective(cycle_id, until, policy, sandbagging_cycles),
+            )
+        )
+
+    def _retrospective(
+        self, cycle_id: str, now: int, policy: ScoringPolicy, sandbagging_cycles: int
+    ) -> Any:
         with self.reading() as cursor:
             snapshot = self.snapshot(cursor, cycle_id, full_history=True)
             if snapshot is None:

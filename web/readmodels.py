@@ -14,17 +14,19 @@ from flask import Response, current_app, stream_with_context
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from marshmallow.validate import Length, OneOf, Range
+from orjson import Fragment
 
 from commands.catalogue import API as ANY_OPERATION
 from commands.catalogue import VIEW
 from commands.schemas import MAX_INTEGER, Instant, StorableTextSchema
+from ledger.cycle import Cycle
 from ledger.meta import utc_now
 from projections.audit import audit_row
 from projections.cells import spreadsheet_cell
 from projections.records import micros_of
 from projections.retrospective import retrospective_csv
 from projections.sandbagging import SANDBAGGING_CYCLES
-from projections.service import PositionBeyondLog, ReadModels, ViewBehind
+from projections.service import PositionBeyondLog, ReadModels, ViewBehind, resolve
 from projections.state import EFFECTIVE, RECORDED
 from projections.vocabulary import time_text
 from web import responses as r
@@ -152,7 +154,9 @@ def guarded(view: Callable[..., Any]) -> Callable[..., Any]:
         result = view(models, query, **path)
         if result is None:
             return error_response(404, "not_found", "no such cycle (at that instant)")
-        if not isinstance(result, Response):
+        if isinstance(result, bytes):  # an answer kept encoded (projections.answers)
+            result = Response(result + b"\n", mimetype=current_app.json.mimetype)
+        elif not isinstance(result, Response):
             # Rendered as is (already in the vocabulary): the schema documents it, and
             # the tests hold the two together; a marshmallow dump would only cost time.
             result = current_app.json.response(result)
@@ -220,7 +224,7 @@ def okrs(models: ReadModels, query: dict[str, Any], cycle: str) -> Any:
     """The OKR tree of a cycle: strategic choice → objective → key results → initiatives,
     with ranks, latest values, scores, confidence, staleness and quality advice; now, or
     as of an instant (recorded or effective time)."""
-    return models.okrs(
+    return models.okrs_json(
         cycle,
         now=now_micros(),
         team=query.get("team"),
@@ -244,8 +248,8 @@ def alignment(models: ReadModels, query: dict[str, Any], cycle: str) -> Any:
 )
 def priorities_history(models: ReadModels, query: dict[str, Any], cycle: str) -> Any:
     """Per team, each ranking in force: when it started, who set it, why, which decision."""
-    history = models.priority_history(cycle)
-    return None if history is None else {"cycle": cycle, "teams": history}
+    history = models.priority_history_json(cycle)
+    return None if history is None else {"cycle": cycle, "teams": Fragment(history)}
 
 
 @route("/cycles/<cycle>/diff", DiffQuerySchema, "getCycleDiff", r.DiffSchema)
@@ -260,14 +264,14 @@ def cycle_diff(models: ReadModels, query: dict[str, Any], cycle: str) -> Any:
             "to must not be before from",
             {"to": ["must not be before from"]},
         )
-    changes = models.diff(cycle, start, end)
+    changes = models.diff_json(cycle, start, end)
     if changes is None:
         return None
     return {
         "cycle": cycle,
         "from": time_text(query["start"]),
         "to": time_text(query["end"]),
-        "changes": changes,
+        "changes": Fragment(changes),
     }
 
 
@@ -291,22 +295,26 @@ def cycle_retrospective(models: ReadModels, query: dict[str, Any], cycle: str) -
 
     Every scoring rule and parameter, with its default and range, is described in
     docs/scoring.md of the source."""
-    report = models.retrospective(
-        cycle,
-        now=now_micros(),
-        policy=query["policy"],
-        sandbagging_cycles=query["sandbagging_cycles"],
-    )
-    if report is None:
-        return None
-    for kr in report["key_results"]:
-        kr["chart"] = f"/api/v1/cycles/{cycle}/retrospective/key-results/{kr['id']}/chart.svg"
+    now, policy, n = now_micros(), query["policy"], query["sandbagging_cycles"]
     if query["format"] == "csv":
+        report = models.retrospective(cycle, now=now, policy=policy, sandbagging_cycles=n)
+        if report is None:
+            return None
         response = Response(retrospective_csv(report), mimetype="text/csv")
         filename = f"retrospective-{cycle}.csv"
         response.headers["Content-Disposition"] = f"attachment; filename={filename}"
         return response
-    return report
+
+    def with_charts() -> Any:
+        report = models.retrospective(cycle, now=now, policy=policy, sandbagging_cycles=n)
+        for kr in report["key_results"] if report else ():
+            kr["chart"] = f"/api/v1/cycles/{cycle}/retrospective/key-results/{kr['id']}/chart.svg"
+        return report
+
+    until = models.until(resolve(cycle, Cycle), now)
+    return models.remembered(
+        ("retrospective with charts", cycle, until, repr(policy), n), with_charts
+    )
 
 
 @route(
