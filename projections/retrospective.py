@@ -103,7 +103,7 @@ class _Context:
         self.objectives = _ordered_objectives(snapshot)
         self.key_results = _ordered_key_results(snapshot, self.objectives)
         self.scores: dict[str, KeyResultScore] = {
-            doc["id"]: snapshot.key_result(doc).score(policy) for doc in self.key_results
+            doc["id"]: snapshot.score(doc, policy) for doc in self.key_results
         }
         self.check_in_times: dict[str, list[int]] = defaultdict(list)
         self.retargets: dict[str, list[Record]] = defaultdict(list)
