@@ -7,7 +7,7 @@ default (docs/scoring.md)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load
@@ -24,25 +24,20 @@ MAX_GRACE_DAYS = 60
 POLICY_PARAMETERS = ("band_mode", "use_overrides", "milestone_grace_days", *PAR_PARAMETERS)
 
 
-class Par(fields.Decimal):
-    """A decimal in (0, 1], given as its text."""
+class Par(fields.String):
+    """A decimal in (0, 1], given (and documented) as its text."""
 
     def __init__(self, description: str) -> None:
-        super().__init__(
-            validate=_zero_to_one,
-            error_messages={"invalid": "expected a decimal in (0, 1]"},
-            metadata={
-                "description": description,
-                "minimum": 0,
-                "exclusiveMinimum": True,
-                "maximum": 1,
-            },
-        )
+        super().__init__(metadata={"description": description})
 
-
-def _zero_to_one(value: Decimal) -> None:
-    if not Decimal(0) < value <= Decimal(1):
-        raise ValidationError("expected a decimal in (0, 1]")
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
+        try:
+            par = Decimal(super()._deserialize(value, attr, data, **kwargs))
+        except InvalidOperation:
+            raise ValidationError("expected a decimal in (0, 1]") from None
+        if not par.is_finite() or not Decimal(0) < par <= Decimal(1):
+            raise ValidationError("expected a decimal in (0, 1]")
+        return par
 
 
 class Flag(fields.Field):
