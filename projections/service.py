@@ -181,9 +181,9 @@ class ReadModels(Remembering):
     ) -> bytes | None:
         """The OKR tree (``okrs``) as JSON, kept by position."""
         cycle_id, team_id = resolve(cycle, Cycle), resolve(team, Team) if team else None
-        at = (as_of, mode) if as_of is not None else (None, self.until(cycle_id, now))
+        at = as_of if as_of is not None else ("now", self.until(cycle_id, now))
         return self.remembered(
-            ("okrs", cycle_id, team_id, *at, repr(policy), sandbagging_cycles),
+            ("okrs", cycle_id, team_id, at, mode, repr(policy), sandbagging_cycles),
             lambda: self._okrs(cycle_id, now, team_id, as_of, mode, policy, sandbagging_cycles),
         )
 

@@ -127,3 +127,12 @@ def test_kept_answers_stay_within_their_byte_budget() -> None:
     assert answers.get("a") is None
     assert answers.get("b") == b"654321"
     assert answers.get("huge") is None
+
+
+def test_the_kind_of_time_asked_for_is_part_of_the_question(services: Services) -> None:
+    models = services.read_models
+
+    recorded = models.okrs(demo.CYCLE_KEY, now=LATER, mode=RECORDED)
+    effective = models.okrs(demo.CYCLE_KEY, now=LATER, mode=EFFECTIVE)
+
+    assert (recorded["time"], effective["time"]) == (RECORDED, EFFECTIVE)
