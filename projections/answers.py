@@ -85,8 +85,9 @@ class Remembering:
         names = [v.tracking_name for v in (self.audit, self.state)]
         with self.reading() as cursor:
             rows = cursor.execute(
-                f"SELECT application_name AS name, notification_id AS position FROM "
-                f"{self.store.tracking_table} WHERE application_name IN (%s, %s)",
+                f"SELECT application_name AS name, MAX(notification_id) AS position FROM "
+                f"{self.store.tracking_table} WHERE application_name IN (%s, %s) "
+                "GROUP BY application_name",
                 names,
             ).fetchall()
         found = {row["name"]: int(row["position"]) for row in rows}

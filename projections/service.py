@@ -76,6 +76,12 @@ class ReadModels(Remembering):
 
     def refresh(self) -> None:
         """Pick up the live generation of each view (a rebuild may have swapped it)."""
+        with self.reading() as cursor:
+            rows = cursor.execute("SELECT view, generation FROM rm_generations").fetchall()
+        live = {row["view"]: int(row["generation"]) for row in rows}
+        held = {n: getattr(getattr(self, n, None), "generation", None) for n in VIEWS}
+        if all(n in live and held[n] == live[n] for n in VIEWS):
+            return
         with self.store.transaction() as cursor:
             views = {}
             for name, cls in VIEWS.items():
@@ -100,7 +106,7 @@ class ReadModels(Remembering):
         return self.follower().catch_up()
 
     def position(self) -> int:
-        return min(self.store.position(v.tracking_name) for v in (self.audit, self.state))
+        return min(self.seen_from()[2:])
 
     def wait_for(self, position: int | None, timeout: float = 1.0) -> int:
         """Block until both views reached ``position``, at most ``timeout`` seconds:
