@@ -2,25 +2,41 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from datetime import date, datetime
+from dataclasses import asdict, replace
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from ledger.aim import (
+    BAND,
+    BASELINE,
+    DECREASE,
+    INCREASE,
+    KINDS,
+    MILESTONE,
+    Target,
+    aim_met,
+    carried_aim,
+    check_target,
+    is_easing,
+)
 from ledger.base import (
     LedgerAggregate,
     natural_id,
     optional_text,
     require_choice,
-    require_finite,
     require_positive,
     require_status,
     require_text,
 )
-from ledger.cycle import ACTIVE, REVIEW
-from ledger.exceptions import AlreadyExists, NotFound, RuleViolation
+from ledger.check_ins import (
+    CONFIDENCES,
+    CheckIn,
+    CheckInLog,
+    ScoreOverride,
+)
+from ledger.exceptions import AlreadyExists, RuleViolation
 from ledger.meta import Meta
 from ledger.objective import CarriedFrom
 
@@ -28,127 +44,28 @@ if TYPE_CHECKING:
     from ledger.cycle import Cycle
     from ledger.objective import Objective
 
-INCREASE, DECREASE, BAND, MILESTONE, BASELINE = (
-    "increase",
-    "decrease",
-    "band",
-    "milestone",
-    "baseline",
-)
-KINDS = (INCREASE, DECREASE, BAND, MILESTONE, BASELINE)
-"""Move a metric up or down, keep it inside a band, reach a milestone by a date,
-or establish a baseline (a learning key result)."""
+__all__ = [  # re-exported: readers of key results find the aim's and check-ins' names here
+    "BAND",
+    "BASELINE",
+    "CONFIDENCES",
+    "DECREASE",
+    "INCREASE",
+    "KINDS",
+    "MILESTONE",
+    "CheckIn",
+    "ScoreOverride",
+    "Target",
+    "aim_met",
+    "carried_aim",
+    "check_target",
+    "is_easing",
+]
+
 CLASSIFICATIONS = ("committed", "stretch", "experimental")
-CONFIDENCES = ("on_track", "at_risk", "off_track")
 LIVE, DROPPED = "live", "dropped"
-MAX_BLOCKERS = 20
 
 
-@dataclass(frozen=True)
-class CheckIn:
-    id: UUID
-    value: Decimal
-    confidence: str
-    note: str
-    blockers: tuple[str, ...]
-    effective_at: datetime
-    recorded_at: datetime
-    actor: str
-    supersedes: UUID | None = None
-    superseded_by: UUID | None = None
-
-
-@dataclass(frozen=True)
-class ScoreOverride:
-    score: Decimal
-    reason: str
-    actor: str
-    recorded_at: datetime
-
-
-@dataclass(frozen=True)
-class Target:
-    """What a key result aims at; which fields matter depends on its kind."""
-
-    baseline: Decimal | None
-    target: Decimal | None
-    band_low: Decimal | None
-    band_high: Decimal | None
-    deadline: date | None
-
-
-def check_target(kind: str, t: Target) -> None:
-    for name in ("baseline", "target", "band_low", "band_high"):
-        require_finite(getattr(t, name), name)
-    if kind in (INCREASE, DECREASE):
-        if t.band_low is not None or t.band_high is not None:
-            raise RuleViolation(
-                "band_not_allowed", f"an {kind} key result has no band", field="band_low"
-            )
-        if t.baseline is not None and t.target is not None:
-            if t.target == t.baseline:
-                raise RuleViolation(
-                    "target_equals_baseline",
-                    "the target must differ from the baseline",
-                    field="target",
-                )
-            if (kind == INCREASE) != (t.target > t.baseline):
-                direction = "above" if kind == INCREASE else "below"
-                raise RuleViolation(
-                    "target_direction",
-                    f"an {kind} key result needs a target {direction} its baseline",
-                    field="target",
-                )
-    elif kind == BAND:
-        if t.band_low is None or t.band_high is None:
-            raise RuleViolation(
-                "band_required",
-                "a band key result needs band_low and band_high",
-                field="band_low",
-            )
-        if t.band_low >= t.band_high:
-            raise RuleViolation("band_order", "band_low must be below band_high", field="band_low")
-        if t.target is not None:
-            raise RuleViolation(
-                "target_not_allowed",
-                "a band key result keeps a band, not a target",
-                field="target",
-            )
-    else:
-        for name, code in (
-            ("target", "target_not_allowed"),
-            ("band_low", "band_low_not_allowed"),
-            ("band_high", "band_high_not_allowed"),
-        ):
-            if getattr(t, name) is not None:
-                raise RuleViolation(code, f"a {kind} key result has no {name}", field=name)
-        if kind == BASELINE and t.baseline is not None:
-            raise RuleViolation(
-                "baseline_not_allowed",
-                "a baseline key result establishes its baseline by checking in",
-                field="baseline",
-            )
-
-
-def is_easing(kind: str, old: Target, new: Target) -> bool:
-    """Whether moving from ``old`` to ``new`` makes the key result easier to hit."""
-    if old.deadline and new.deadline and new.deadline > old.deadline:
-        return True
-    if old.deadline and new.deadline is None:
-        return True
-    if kind == INCREASE and old.target is not None and new.target is not None:
-        return new.target < old.target
-    if kind == DECREASE and old.target is not None and new.target is not None:
-        return new.target > old.target
-    if kind == BAND:
-        lows, highs = (old.band_low, new.band_low), (old.band_high, new.band_high)
-        wider_low = None not in lows and lows[1] < lows[0]  # type: ignore[operator]
-        wider_high = None not in highs and highs[1] > highs[0]  # type: ignore[operator]
-        return wider_low or wider_high
-    return False
-
-
-class KeyResult(LedgerAggregate):
+class KeyResult(LedgerAggregate, CheckInLog):
     class Defined(LedgerAggregate.Created):
         class_version = 2
 
@@ -243,16 +160,7 @@ class KeyResult(LedgerAggregate):
         blockers: list[str]
 
         def apply(self, kr: KeyResult) -> None:
-            kr.check_ins[self.check_in_id] = CheckIn(
-                id=self.check_in_id,
-                value=self.value,
-                confidence=self.confidence,
-                note=self.note,
-                blockers=tuple(self.blockers),
-                effective_at=self.meta.effective_at,
-                recorded_at=self.timestamp,
-                actor=self.meta.actor,
-            )
+            kr.check_ins[self.check_in_id] = CheckIn.recorded(self)
 
     class CheckInCorrected(LedgerAggregate.Event):
         """A new check-in that supersedes an earlier one, which stays visible."""
@@ -267,17 +175,7 @@ class KeyResult(LedgerAggregate):
         def apply(self, kr: KeyResult) -> None:
             old = kr.check_ins[self.supersedes]
             kr.check_ins[self.supersedes] = replace(old, superseded_by=self.check_in_id)
-            kr.check_ins[self.check_in_id] = CheckIn(
-                id=self.check_in_id,
-                value=self.value,
-                confidence=self.confidence,
-                note=self.note,
-                blockers=tuple(self.blockers),
-                effective_at=self.meta.effective_at,
-                recorded_at=self.timestamp,
-                actor=self.meta.actor,
-                supersedes=self.supersedes,
-            )
+            kr.check_ins[self.check_in_id] = CheckIn.recorded(self, self.supersedes)
 
     class ScoreOverridden(LedgerAggregate.Event):
         score: Decimal
@@ -358,12 +256,8 @@ class KeyResult(LedgerAggregate):
             cycle_id=objective.cycle_id,
             statement=require_text(statement, "statement", max_length=500),
             kind=kind,
-            baseline=baseline,
-            target=target,
-            band_low=band_low,
-            band_high=band_high,
+            **asdict(aim),
             unit=optional_text(unit, "unit", max_length=40),
-            deadline=deadline,
             classification=require_choice(classification, CLASSIFICATIONS, "classification"),
             weight=require_positive(weight, "weight"),
             owner=require_text(owner, "owner", max_length=200),
@@ -384,17 +278,6 @@ class KeyResult(LedgerAggregate):
     @property
     def is_live(self) -> bool:
         return self.status == LIVE
-
-    def current_check_ins(self, *, as_of: datetime | None = None) -> list[CheckIn]:
-        """Check-ins not superseded, in effective-time order (optionally up to ``as_of``)."""
-        current = [c for c in self.check_ins.values() if c.superseded_by is None]
-        if as_of is not None:
-            current = [c for c in current if c.effective_at <= as_of]
-        return sorted(current, key=lambda c: (c.effective_at, c.recorded_at))
-
-    def latest_check_in(self, *, as_of: datetime | None = None) -> CheckIn | None:
-        current = self.current_check_ins(as_of=as_of)
-        return current[-1] if current else None
 
     # -- acts ------------------------------------------------------------------------
 
@@ -469,114 +352,6 @@ class KeyResult(LedgerAggregate):
             easing=is_easing(self.kind, old, new),
         )
 
-    def _check_value(self, value: Decimal) -> Decimal:
-        require_finite(value, "value")
-        if self.kind == MILESTONE and value not in (Decimal(0), Decimal(1)):
-            raise RuleViolation(
-                "milestone_value",
-                "a milestone checks in 0 (not reached) or 1 (reached)",
-                field="value",
-            )
-        return value
-
-    @staticmethod
-    def _check_notes(note: str, blockers: Sequence[str]) -> tuple[str, list[str]]:
-        if len(blockers) > MAX_BLOCKERS:
-            raise RuleViolation("too_many", f"at most {MAX_BLOCKERS} blockers", field="blockers")
-        return (
-            optional_text(note, "note"),
-            [require_text(b, "blockers", max_length=500) for b in blockers],
-        )
-
-    def check_in(
-        self,
-        *,
-        check_in_id: UUID,
-        value: Decimal,
-        confidence: str,
-        note: str = "",
-        blockers: Sequence[str] = (),
-        cycle: Cycle,
-        meta: Meta,
-    ) -> None:
-        cycle.guard_change("check in", meta)
-        cycle.guard_status("check in", (ACTIVE, REVIEW))
-        self._require_live("check in")
-        cycle.guard_effective_time("a check-in", meta)
-        if check_in_id in self.check_ins:
-            raise RuleViolation(
-                "duplicate", "that check-in id is already used", field="check_in_id"
-            )
-        note, blocker_list = self._check_notes(note, blockers)
-        self._record(
-            self.CheckedIn,
-            meta,
-            check_in_id=check_in_id,
-            value=self._check_value(value),
-            confidence=require_choice(confidence, CONFIDENCES, "confidence"),
-            note=note,
-            blockers=blocker_list,
-        )
-
-    def correct_check_in(
-        self,
-        *,
-        check_in_id: UUID,
-        supersedes: UUID,
-        value: Decimal,
-        confidence: str,
-        note: str = "",
-        blockers: Sequence[str] = (),
-        cycle: Cycle,
-        meta: Meta,
-    ) -> None:
-        """Record what the check-in should have said; the original stays visible.
-
-        The correction is effective when the original was: it states what was true then.
-        A closed cycle accepts it, as it accepts carrying work forward
-        (``CLOSED_CYCLE_RULE``).
-        """
-        cycle.guard_change("correct a check-in", meta, correction=True)
-        meta.require_reason("correcting a check-in")
-        original = self.check_ins.get(supersedes)
-        if original is None:
-            raise NotFound("check-in", supersedes, field="supersedes")
-        if original.superseded_by is not None:
-            raise RuleViolation(
-                "already_superseded",
-                f"check-in {supersedes} was already corrected by {original.superseded_by}",
-                field="supersedes",
-            )
-        if check_in_id in self.check_ins:
-            raise RuleViolation(
-                "duplicate", "that check-in id is already used", field="check_in_id"
-            )
-        note, blocker_list = self._check_notes(note, blockers)
-        self._record(
-            self.CheckInCorrected,
-            meta.effective(original.effective_at),
-            check_in_id=check_in_id,
-            supersedes=supersedes,
-            value=self._check_value(value),
-            confidence=require_choice(confidence, CONFIDENCES, "confidence"),
-            note=note,
-            blockers=blocker_list,
-        )
-
-    def override_score(self, score: Decimal, cycle: Cycle, meta: Meta) -> None:
-        """Override the computed score in review; the computed score stays visible.
-
-        A closed cycle refuses it (``CLOSED_CYCLE_RULE``): reopen the cycle first.
-        """
-        cycle.guard_change("override a score", meta)
-        cycle.guard_status("override a score", (REVIEW,))
-        self._require_live("override the score")
-        meta.require_reason("overriding a score")
-        require_finite(score, "score")
-        if not Decimal(0) <= score <= Decimal(1):
-            raise RuleViolation("score_range", "a score lies in 0.0-1.0", field="score")
-        self._record(self.ScoreOverridden, meta, score=score)
-
     def drop(self, cycle: Cycle, meta: Meta) -> None:
         cycle.guard_change("drop a key result", meta)
         self._require_live("drop the key result")
@@ -617,12 +392,8 @@ class KeyResult(LedgerAggregate):
             cycle_id=target.id,
             statement=self.statement,
             kind=self.kind,
-            baseline=aim.baseline,
-            target=aim.target,
-            band_low=aim.band_low,
-            band_high=aim.band_high,
+            **asdict(aim),
             unit=self.unit,
-            deadline=aim.deadline,
             classification=self.classification,
             weight=self.weight,
             owner=self.owner,
@@ -637,36 +408,3 @@ class KeyResult(LedgerAggregate):
             cycle_id=target.id,
         )
         return carried
-
-
-def aim_met(kr: KeyResult) -> bool:
-    """Whether the latest value meets the aim: a metric at or past its target, a
-    milestone reached, a baseline measured (a band is kept, never met)."""
-    aim, latest = kr.aim, kr.latest_check_in()
-    if latest is None:
-        return False
-    if kr.kind == INCREASE:
-        return aim.target is not None and latest.value >= aim.target
-    if kr.kind == DECREASE:
-        return aim.target is not None and latest.value <= aim.target
-    if kr.kind == MILESTONE:
-        return latest.value == 1
-    return kr.kind == BASELINE
-
-
-def carried_aim(kr: KeyResult, ends_on: date, field: str = "key_result_id") -> Target:
-    """What a carried key result aims at: the same target or band, from where the work
-    got to (a metric's latest value becomes its baseline), by the end of the next cycle
-    if it had a deadline. One that has met its aim is not carried (``aim_met``)."""
-    if aim_met(kr):
-        raise RuleViolation(
-            "aim_met",
-            f"key result {kr.id} has met its aim; define a new key result instead",
-            field=field,
-        )
-    aim, latest = kr.aim, kr.latest_check_in()
-    baseline = aim.baseline
-    if latest is not None and kr.kind in (INCREASE, DECREASE):
-        baseline = latest.value
-    deadline = ends_on if aim.deadline is not None else None
-    return Target(baseline, aim.target, aim.band_low, aim.band_high, deadline)

@@ -14,11 +14,11 @@ from ledger.base import (
     require_choice,
     require_status,
     require_text,
-    unique,
 )
 from ledger.cycle import REVIEW
 from ledger.exceptions import AlreadyExists, RuleViolation
 from ledger.meta import Meta
+from ledger.reflection import MISS_CAUSES, OUTCOMES, Reflection, check_causes
 
 if TYPE_CHECKING:
     from ledger.cycle import Cycle
@@ -26,28 +26,12 @@ if TYPE_CHECKING:
     from ledger.strategy import Strategy
     from ledger.team import Team
 
+__all__ = ["MISS_CAUSES", "OUTCOMES", "Reflection"]  # re-exported from ledger.reflection
+
 COMMITMENTS = ("committed", "aspirational")
 """Committed objectives are expected to land at 1.0; aspirational ones at about 0.7."""
 LIVE, DROPPED, CLOSED = "live", "dropped", "closed"
 PARENT_KINDS = ("objective", "key_result")
-OUTCOMES = ("hit", "partially_hit", "missed")
-MISS_CAUSES = (
-    "execution",
-    "hypothesis",
-    "initiative_set",
-    "authority",
-    "wrong_metric",
-    "external_change",
-)
-
-
-@dataclass(frozen=True)
-class Reflection:
-    outcome: str
-    achieved: str
-    why: str
-    causes: tuple[str, ...]
-    carry_forward: str
 
 
 @dataclass(frozen=True)
@@ -354,16 +338,7 @@ class Objective(LedgerAggregate):
         require_status("objective", self.status, (LIVE, CLOSED), "reflect on the objective")
         if self.status == CLOSED:
             meta.require_reason("revising a reflection")
-        require_choice(outcome, OUTCOMES, "outcome")
-        causes = unique(causes, "causes")
-        for cause in causes:
-            require_choice(cause, MISS_CAUSES, "causes")
-        if outcome != "hit" and not causes:
-            raise RuleViolation(
-                "cause_required",
-                "a missed or partly hit objective names at least one cause",
-                field="causes",
-            )
+        causes = check_causes(outcome, causes)
         self._record(
             self.Reflected,
             meta,

@@ -19,17 +19,38 @@ A ``ScoringPolicy`` holds every choice, so a cycle can be re-scored under other 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from itertools import pairwise
+from typing import Protocol
 from uuid import UUID
 
-from ledger.key_result import BAND, BASELINE, DECREASE, INCREASE, MILESTONE, KeyResult
+from ledger.aim import BAND, BASELINE, DECREASE, INCREASE, MILESTONE, Aiming, Target
+from ledger.check_ins import CheckIn, ScoreOverride
 
 ZERO, ONE = Decimal(0), Decimal(1)
 PLACES = Decimal("0.001")
+
+
+class Scorable(Aiming, Protocol):
+    """What scoring reads of a key result. The aggregate (``ledger.key_result.KeyResult``)
+    has it, and so do the read side's facts (``projections.facts.KeyResultFacts``), so both
+    score by the same rules."""
+
+    @property
+    def aim(self) -> Target: ...
+    @property
+    def classification(self) -> str: ...
+    @property
+    def weight(self) -> Decimal: ...
+    @property
+    def override(self) -> ScoreOverride | None: ...
+    @property
+    def is_live(self) -> bool: ...
+    def current_check_ins(self, *, as_of: datetime | None = None) -> Sequence[CheckIn]: ...
+    def latest_check_in(self, *, as_of: datetime | None = None) -> CheckIn | None: ...
 
 
 @dataclass(frozen=True)
@@ -60,7 +81,7 @@ def clamp(value: Decimal) -> Decimal:
     return min(ONE, max(ZERO, value))
 
 
-def _metric_progress(kr: KeyResult, as_of: datetime | None) -> Decimal | None:
+def _metric_progress(kr: Scorable, as_of: datetime | None) -> Decimal | None:
     baseline, target = kr.aim.baseline, kr.aim.target
     if baseline is None or target is None or target == baseline:
         return None
@@ -78,7 +99,7 @@ def end_of_cycle(ends_on: date) -> datetime:
 
 
 def _band_progress(
-    kr: KeyResult, policy: ScoringPolicy, as_of: datetime | None, ends_on: date | None
+    kr: Scorable, policy: ScoringPolicy, as_of: datetime | None, ends_on: date | None
 ) -> Decimal:
     low, high = kr.aim.band_low, kr.aim.band_high
     if low is None or high is None:
@@ -97,7 +118,7 @@ def _band_progress(
     return ONE if inside[-1] else ZERO
 
 
-def _milestone_progress(kr: KeyResult, policy: ScoringPolicy, as_of: datetime | None) -> Decimal:
+def _milestone_progress(kr: Scorable, policy: ScoringPolicy, as_of: datetime | None) -> Decimal:
     reached = [c for c in kr.current_check_ins(as_of=as_of) if c.value >= ONE]
     if not reached:
         return ZERO
@@ -110,7 +131,7 @@ def _milestone_progress(kr: KeyResult, policy: ScoringPolicy, as_of: datetime | 
 
 
 def raw_progress(
-    kr: KeyResult,
+    kr: Scorable,
     policy: ScoringPolicy = DEFAULT_POLICY,
     *,
     as_of: datetime | None = None,
@@ -129,7 +150,7 @@ def raw_progress(
 
 
 def score_key_result(
-    kr: KeyResult,
+    kr: Scorable,
     policy: ScoringPolicy = DEFAULT_POLICY,
     *,
     as_of: datetime | None = None,
@@ -158,7 +179,7 @@ def weighted_mean(scores: Iterable[KeyResultScore]) -> Decimal | None:
 
 
 def score_objective(
-    key_results: Iterable[KeyResult],
+    key_results: Iterable[Scorable],
     policy: ScoringPolicy = DEFAULT_POLICY,
     *,
     as_of: datetime | None = None,

@@ -45,7 +45,7 @@ def import_command(
     if path.is_dir():
         _import_archive(context, path)
         return
-    from okr_ledger.cli import operator
+    from okr_ledger.cli_principals import operator
 
     if path.stat().st_size > MAX_BYTES:
         raise click.ClickException(f"{path.name}: the file is over the limit of {MAX_BYTES} bytes")

@@ -105,4 +105,4 @@ class KeyResultFacts:
         return current[-1] if current else None
 
     def score(self, policy: ScoringPolicy = DEFAULT_POLICY) -> KeyResultScore:
-        return score_key_result(self, policy, ends_on=self.ends_on)  # type: ignore[arg-type]
+        return score_key_result(self, policy, ends_on=self.ends_on)

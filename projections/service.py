@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from ledger.application import Ledger
 from ledger.cycle import Cycle
@@ -27,6 +27,7 @@ from projections.store import Cursor, ReadStore
 from projections.view import View
 
 VIEWS: dict[str, type[View]] = {"audit": AuditView, "state": StateView}
+V = TypeVar("V", bound=View)
 
 
 class PositionBeyondLog(Exception):
@@ -68,19 +69,22 @@ class ReadModels(Remembering, AuditQueries):
         if all(n in live and held[n] == live[n] for n in VIEWS):
             return
         with self.store.transaction() as cursor:
-            views = {}
-            for name, cls in VIEWS.items():
-                generation = self.store.live_generation(name, cursor)
-                if generation is None:
-                    generation = 1
-                    cls(generation).create(cursor)
-                    self.store.set_generation(cursor, name, generation)
-                current = getattr(self, name, None)
-                views[name] = (
-                    current if current and current.generation == generation else (cls(generation))
-                )
-        self.audit = views["audit"]  # type: ignore[assignment]
-        self.state = views["state"]  # type: ignore[assignment]
+            audit = self._live(cursor, "audit", AuditView)
+            state = self._live(cursor, "state", StateView)
+        self.audit, self.state = audit, state
+
+    def _live(self, cursor: Cursor, name: str, cls: type[V]) -> V:
+        """The view ``name`` at its live generation (created at 1 when there is none),
+        keeping the object this service already holds when its generation is still live."""
+        generation = self.store.live_generation(name, cursor)
+        if generation is None:
+            generation = 1
+            cls(generation).create(cursor)
+            self.store.set_generation(cursor, name, generation)
+        current = getattr(self, name, None)
+        if isinstance(current, cls) and current.generation == generation:
+            return current
+        return cls(generation)
 
     def follower(self) -> Follower:
         return Follower(

@@ -16,7 +16,7 @@ from typing import Any
 from flask import Flask, Response, jsonify
 from marshmallow import Schema, fields
 from marshmallow.validate import OneOf
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from commands.catalogue import codes_for
 from commands.errors import Unauthenticated, error_body, status_of
@@ -203,8 +203,8 @@ def http_error(error: HTTPException) -> Response:
         )
     code = HTTP_CODES.get(status, "bad_request" if status < 500 else "internal_error")
     headers = dict(data.get("headers", {}))
-    if status == 405 and error.valid_methods:  # type: ignore[attr-defined]
-        headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
+    if status == 405 and isinstance(error, MethodNotAllowed) and error.valid_methods:
+        headers["Allow"] = ", ".join(error.valid_methods)
     return error_response(status, code, error.description or error.name, None, headers)
 
 

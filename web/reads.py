@@ -69,8 +69,8 @@ def load_state(cls: type[LedgerAggregate], ident: UUID, query: dict[str, Any]) -
     return aggregate
 
 
-def first_path_value(path: dict[str, Any]) -> UUID:
-    return next(iter(path.values()))  # type: ignore[no-any-return]
+def first_path_value(path: dict[str, UUID]) -> UUID:
+    return next(iter(path.values()))
 
 
 def cycle_end(aggregate: LedgerAggregate) -> date | None:

@@ -4,7 +4,7 @@ the UUID either way (keys map to ids as ``Team.id_for`` and ``Cycle.id_for`` do)
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from werkzeug.routing import BaseConverter
@@ -14,14 +14,14 @@ from ledger.team import Team
 
 
 class _Ref(BaseConverter):
-    kind: Any
+    kind: ClassVar[type[Team] | type[Cycle]]
     what = ""
 
     def to_python(self, value: str) -> UUID:
         try:
             return UUID(value)
         except ValueError:
-            return self.kind.id_for(value)  # type: ignore[no-any-return]
+            return self.kind.id_for(value)
 
     def to_url(self, value: Any) -> str:
         return str(value)

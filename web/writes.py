@@ -19,7 +19,6 @@ from commands import messages as m
 from commands import schemas as s
 from commands.catalogue import API as ANY_OPERATION
 from commands.catalogue import CREATE, UPDATE, WRITE
-from ledger.cycle import CARRY_FORWARD_RULE, CLOSED_CYCLE_RULE
 from ledger.exceptions import NotFound
 from web.auth import current_principal
 from web.errors import BadRequest, UnknownReference, document_errors
@@ -72,16 +71,8 @@ class WriteHeadersSchema(CreateHeadersSchema):
     )
 
 
-CARRY_FORWARD_ACTS = (m.CarryObjectiveForward, m.CarryKeyResultForward)
-"""the routes whose description states the carry-forward rule"""
-
 CREATE_HEADERS = CreateHeadersSchema()
 WRITE_HEADERS = WriteHeadersSchema()
-CLOSED_CYCLE_ACTS = (
-    m.CloseCycle, m.ReopenCycle, m.CheckIn, m.CorrectCheckIn, m.OverrideScore,
-    m.ReflectOnObjective, *CARRY_FORWARD_ACTS,
-)  # fmt: skip
-"""the routes whose description states the closed-cycle rule"""
 
 
 def expected_version(if_match: str | None, *, has_target: bool) -> int | None:
@@ -113,6 +104,10 @@ class Route:
     """where a created thing is read: the resource segment under /api/v1"""
     path_fields: dict[str, str] = field(default_factory=dict)
     """path parameter → command field, where the names differ"""
+    made: str | None = None
+    """the path parameter that names what a creating command made"""
+    notes: tuple[str, ...] = ()
+    """rules of the domain its description states"""
 
     @property
     def schema(self) -> type[s.CommandSchema]:
@@ -157,10 +152,8 @@ def _register(blp: Blueprint, route: Route, links: dict[str, Any] | None) -> Non
 
     view.__name__ = route.command.__name__
     view.__doc__ = (route.command.__doc__ or route.command.__name__).split("\n")[0]
-    if route.command in CLOSED_CYCLE_ACTS:
-        view.__doc__ += f"\n\n{CLOSED_CYCLE_RULE}"
-    if route.command in CARRY_FORWARD_ACTS:
-        view.__doc__ += f"\n\n{CARRY_FORWARD_RULE}"
+    for note in route.notes:
+        view.__doc__ += f"\n\n{note}"
     decorated: Any = view
     decorated = blp.response(status, OutcomeSchema)(decorated)
     family, kind = ("Update", UPDATE) if has_target else ("Create", CREATE)

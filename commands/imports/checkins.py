@@ -14,7 +14,7 @@ from uuid import UUID
 
 from commands import messages as m
 from commands.imports.cells import RowReader
-from commands.imports.okrs import Change, Planner
+from commands.imports.planner import Change, Planner
 from commands.imports.problems import Problem, SpreadsheetRefused
 from commands.imports.sheets import Sheet
 from ledger.application import Ledger

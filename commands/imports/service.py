@@ -17,7 +17,7 @@ from typing import Any
 from commands.batch import BatchOutcome, StepFailed, run_batch
 from commands.bus import CommandBus
 from commands.imports import checkins, okrs
-from commands.imports.okrs import Change
+from commands.imports.planner import Change
 from commands.imports.problems import Problem, SpreadsheetRefused
 from commands.imports.sheets import CSV_TYPE, MAX_ROWS, XLSX_TYPE, Sheet, read_sheet
 from commands.principals import Principal
