@@ -134,35 +134,40 @@ def main() -> None:
         client, bearer = signed_in(services)
         events = services.ledger.head_position()
         rng = random.Random(5)
-        board: dict[str, list[float]] = {}
-        api: dict[str, list[float]] = {}
+        kept = services.read_models.answers
+        found: dict[str, dict[str, list[float]]] = {}
         for _ in range(2):  # warm up: first requests compile templates and fill caches
             for _, page, route in pages(rng, args.cycles, args.teams):
                 timed(client, page)
                 timed(client, route, bearer)
         for _ in range(args.samples):
             for name, page, route in pages(rng, args.cycles, args.teams):
-                board.setdefault(name, []).append(timed(client, page))
-                api.setdefault(name, []).append(timed(client, route, bearer))
+                times = found.setdefault(name, {k: [] for k in KINDS})
+                for kind, url, headers in (("board", page, None), ("API", route, bearer)):
+                    kept.clear()
+                    times[f"{kind} cold"].append(timed(client, url, headers))
+                    times[f"{kind} warm"].append(timed(client, url, headers))
         print(
             f"\nserver time over {args.samples} requests each, in-process, PostgreSQL, "
-            f"{events} events"
+            f"{events} events (p50 / p95, ms)"
         )
-        print(f"{'page':<24} {'board p50':>10} {'p95':>8}   {'API p50':>8} {'p95':>8}  API route")
+        print(f"{'page':<24} " + " ".join(f"{k:>15}" for k in KINDS) + "  API route")
         routes = {n: r.split("?")[0] for n, _, r in pages(rng, args.cycles, args.teams)}
-        for name, values in board.items():
-            b95, a95 = p95(values), p95(api[name])
-            print(
-                f"{name:<24} {statistics.median(values):8.1f}ms {b95:6.1f}ms   "
-                f"{statistics.median(api[name]):6.1f}ms {a95:6.1f}ms  {routes[name]}"
-            )
+        for name, times in found.items():
+            cells = [f"{statistics.median(times[k]):7.1f} {p95(times[k]):7.1f}" for k in KINDS]
+            print(f"{name:<24} " + " ".join(cells) + f"  {routes[name]}")
         print(
-            "(the API's whole-cycle tree is the baseline of the team picker, which the board "
-            "shows instead of it for organisations of more than 12 teams)"
+            "(cold: computed from the views, the answers kept by position cleared first; "
+            "warm: the same request again. The API's whole-cycle tree is the baseline of the "
+            "team picker, which the board shows instead of it for organisations of more than "
+            "12 teams)"
         )
         print(f"(ledger in schema {schema}; run again with --schema {schema})")
     finally:
         services.close()
+
+
+KINDS = ("board cold", "board warm", "API cold", "API warm")
 
 
 def p95(values: list[float]) -> float:

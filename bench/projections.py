@@ -17,6 +17,7 @@ import resource
 import statistics
 import time
 from datetime import timedelta
+from functools import partial
 from uuid import uuid4
 
 import psycopg
@@ -121,26 +122,35 @@ def discard(models: ReadModels, views: list[View]) -> None:
             models.store.forget_tracking(cursor, view.tracking_name)
 
 
-def latencies(services: object, cycles: int, teams: int, samples: int) -> dict[str, list[float]]:
+ROUTES = ("as_of (one team)", "as_of", "as_of_effective", "diff")
+
+
+def latencies(
+    services: object, cycles: int, teams: int, samples: int
+) -> dict[str, dict[str, list[float]]]:
+    """Per route, the time of each request computed from the views (``cold``: the kept
+    answers cleared first), then of the same request again (``warm``: the answer kept
+    at the views' position), and of the raw SQL that reads the same rows (``raw``)."""
     name = f"bench-reader-{uuid4().hex[:6]}"
     token = uuid4().hex
     services.bus.handle(  # type: ignore[attr-defined]
         m.AddPrincipal(name=name, role="admin", token_hash=token_hash(token)),
         Principal("bench", "admin"),
     )
-    services.read_models.catch_up()  # type: ignore[attr-defined]
+    models = services.read_models  # type: ignore[attr-defined]
+    models.catch_up()
     client = create_app(services).test_client()
     headers = {"Authorization": f"Bearer {token}"}
     rng = random.Random(3)
-    found: dict[str, list[float]] = {
-        "as_of (one team)": [],
-        "as_of": [],
-        "as_of_effective": [],
-        "diff": [],
+    found: dict[str, dict[str, list[float]]] = {
+        n: {"cold": [], "warm": [], "raw": []} for n in ROUTES
     }
     from datetime import UTC, datetime
 
+    from eventlog.vocabulary import micros_of
+    from ledger.cycle import Cycle
     from okr_ledger.generator import WEEK
+    from projections.service import resolve
 
     for _ in range(samples):
         number = rng.randrange(cycles)
@@ -148,27 +158,75 @@ def latencies(services: object, cycles: int, teams: int, samples: int) -> dict[s
         moment = start + WEEK * rng.randrange(1, 13)
         key = f"c{number}"
         team = f"t{rng.randrange(teams)}"
-        for name, url in (
+        at, before = micros_of(moment), micros_of(moment - WEEK)
+        cycle_id = resolve(key, Cycle)
+        for name, url, raw in (
             (
                 "as_of (one team)",
                 f"/api/v1/cycles/{key}/okrs?as_of={moment.isoformat()}&team={team}",
+                lambda: None,
             ),
-            ("as_of", f"/api/v1/cycles/{key}/okrs?as_of={moment.isoformat()}"),
+            (
+                "as_of",
+                f"/api/v1/cycles/{key}/okrs?as_of={moment.isoformat()}",
+                partial(raw_as_of, models, cycle_id, at, "recorded_at"),
+            ),
             (
                 "as_of_effective",
                 f"/api/v1/cycles/{key}/okrs?as_of={moment.isoformat()}&time=effective",
+                partial(raw_as_of, models, cycle_id, at, "effective_at"),
             ),
             (
                 "diff",
                 f"/api/v1/cycles/{key}/diff?from={(moment - WEEK).isoformat()}"
                 f"&to={moment.isoformat()}",
+                partial(raw_diff, models, cycle_id, before, at),
             ),
         ):
+            url = url.replace("+", "%2B")
+            models.answers.clear()
+            for kind in ("cold", "warm"):
+                began = time.perf_counter()
+                response = client.get(url, headers=headers)
+                found[name][kind].append((time.perf_counter() - began) * 1000)
+                assert response.status_code == 200, response.get_json()
             began = time.perf_counter()
-            response = client.get(url.replace("+", "%2B"), headers=headers)
-            found[name].append((time.perf_counter() - began) * 1000)
-            assert response.status_code == 200, response.get_json()
+            raw()
+            found[name]["raw"].append((time.perf_counter() - began) * 1000)
     return found
+
+
+def raw_as_of(models: object, cycle_id: str, at: int, column: str) -> None:
+    """The rows an as-of answer is made from, read by the same indexed queries with
+    nothing decoded: the documents' versions in force, and every check-in of the
+    cycle's key results known then."""
+    versions = models.state.t("versions")  # type: ignore[attr-defined]
+    check_ins = models.state.t("check_ins")  # type: ignore[attr-defined]
+    with models.reading() as cursor:  # type: ignore[attr-defined]
+        cursor.raw.execute(
+            f"SELECT v.doc FROM {versions} v JOIN (SELECT id, MAX(version) AS version "
+            f"FROM {versions} WHERE (cycle_id = %s OR cycle_id IS NULL) AND {column} <= %s "
+            "GROUP BY id) m ON v.id = m.id AND v.version = m.version",
+            (cycle_id, at),
+        )
+        cursor.raw.fetchall()
+        cursor.raw.execute(
+            f"SELECT * FROM {check_ins} WHERE cycle_id = %s AND {column} <= %s",
+            (cycle_id, at),
+        )
+        cursor.raw.fetchall()
+
+
+def raw_diff(models: object, cycle_id: str, start: int, end: int) -> None:
+    """The audit rows a diff names, read by the same indexed query, nothing decoded."""
+    events = models.audit.t("events")  # type: ignore[attr-defined]
+    with models.reading() as cursor:  # type: ignore[attr-defined]
+        cursor.raw.execute(
+            f"SELECT * FROM {events} WHERE (cycle_id = %s OR cycle_id IS NULL) "
+            "AND recorded_at > %s AND recorded_at <= %s ORDER BY position",
+            (cycle_id, start, end),
+        )
+        cursor.raw.fetchall()
 
 
 def main() -> None:
@@ -184,6 +242,11 @@ def main() -> None:
         help="measure the rebuild, then drop what it built (the live views stay as they were)",
     )
     parser.add_argument("--schema", help="reuse a ledger generated by an earlier run")
+    parser.add_argument(
+        "--reads-only",
+        action="store_true",
+        help="with --schema: measure the routes only (no raw loop, no rebuild of the views)",
+    )
     parser.add_argument(
         "--postgres-url",
         default=os.environ.get(
@@ -201,42 +264,79 @@ def main() -> None:
         if not args.schema:
             generate_ledger(services, args.cycles, args.teams)
         events = services.ledger.head_position()
-        raw_count, raw_seconds = raw_loop(dsn, schema, args.batch)
-        before = peak_rss_mb()
-        models = services.read_models
-        built, total = build_views(models, args.batch, f"{args.postgres_url}?schema={schema}")
-        peak = peak_rss_mb()
-        print(
-            f"\nviews: audit + state over {events} events, built from zero as okr-ledger "
-            "rebuild does (each view in its own process: a bulk load, then the indexes)"
-        )
-        print(f"{'loop':<34} {'events/s':>10} {'seconds':>8}")
-        print(f"{'read models (audit + state)':<34} {events / total:>10.0f} {total:>8.1f}")
-        print(
-            f"{'raw batched read-and-upsert':<34} {raw_count / raw_seconds:>10.0f} "
-            f"{raw_seconds:>8.1f}"
-        )
-        print(
-            f"ratio: {(events / total) / (raw_count / raw_seconds):.2f} of the raw loop; "
-            f"peak memory {peak:.0f} MB (process, {before:.0f} MB before the build)"
-        )
         if args.rebuild_only:
-            discard(models, built)
+            build_and_compare(services, dsn, schema, args, events, keep=False)
             return
-        swap_in(models, built)
-
+        if not args.reads_only:
+            build_and_compare(services, dsn, schema, args, events)
         found = latencies(services, args.cycles, args.teams, args.samples)
-        print(f"\nroute latency over {args.samples} requests each (in-process, PostgreSQL)")
-        for name, values in found.items():
-            q = statistics.quantiles(values, n=20)
-            print(f"{name:<18} p50 {statistics.median(values):6.1f} ms   p95 {q[18]:6.1f} ms")
-        print("(as_of and diff cover a whole cycle: 480 objectives and 1,440 key results)")
+        print(
+            f"\nroute latency over {args.samples} requests each (in-process, PostgreSQL, "
+            f"{events} events)"
+        )
+        print(
+            f"{'route':<18} {'cold p50':>9} {'p95':>7}   {'warm p50':>8} {'p95':>6}   "
+            f"{'raw SQL p50':>11} {'p95':>6}  cold/raw p95"
+        )
+        for name, kinds in found.items():
+            cold, warm, raw = (kinds[k] for k in ("cold", "warm", "raw"))
+            ratio = f"{p95(cold) / p95(raw):5.1f}x" if p95(raw) > 0.05 else "    -"
+            print(
+                f"{name:<18} {statistics.median(cold):7.1f}ms {p95(cold):5.1f}ms   "
+                f"{statistics.median(warm):6.1f}ms {p95(warm):4.1f}ms   "
+                f"{statistics.median(raw):9.1f}ms {p95(raw):4.1f}ms  {ratio}"
+            )
+        print(
+            "(as_of and diff cover a whole cycle: 480 objectives and 1,440 key results; cold: "
+            "computed from the views, the kept answers cleared first; warm: the same request "
+            "again, answered from the answer kept at the views' position; raw SQL: the rows "
+            "the answer is made from, read by the same indexed queries, nothing decoded)"
+        )
         print(f"(ledger kept in schema {schema}; run again with --schema {schema})")
     finally:
         services.close()
         if args.drop:
             with psycopg.connect(dsn, autocommit=True) as conn:
                 conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[18]
+
+
+def build_and_compare(
+    services: Services,
+    dsn: str,
+    schema: str,
+    args: argparse.Namespace,
+    events: int,
+    *,
+    keep: bool = True,
+) -> None:
+    """Rebuild both views from zero next to the raw batched loop, then swap them in
+    (``keep``) or drop what was built (the live views stay as they were)."""
+    raw_count, raw_seconds = raw_loop(dsn, schema, args.batch)
+    before = peak_rss_mb()
+    models = services.read_models
+    built, total = build_views(models, args.batch, f"{args.postgres_url}?schema={schema}")
+    peak = peak_rss_mb()
+    print(
+        f"\nviews: audit + state over {events} events, built from zero as okr-ledger "
+        "rebuild does (each view in its own process: a bulk load, then the indexes)"
+    )
+    print(f"{'loop':<34} {'events/s':>10} {'seconds':>8}")
+    print(f"{'read models (audit + state)':<34} {events / total:>10.0f} {total:>8.1f}")
+    print(
+        f"{'raw batched read-and-upsert':<34} {raw_count / raw_seconds:>10.0f} {raw_seconds:>8.1f}"
+    )
+    print(
+        f"ratio: {(events / total) / (raw_count / raw_seconds):.2f} of the raw loop; "
+        f"peak memory {peak:.0f} MB (process, {before:.0f} MB before the build)"
+    )
+    if keep:
+        swap_in(models, built)
+    else:
+        discard(models, built)
 
 
 def generate_ledger(services: Services, cycles: int, teams: int) -> None:

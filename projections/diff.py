@@ -9,6 +9,8 @@ import json
 import re
 from typing import Any
 
+import orjson
+
 from eventlog.record import Record
 from eventlog.vocabulary import time_text
 from ledger.base import LedgerAggregate
@@ -65,8 +67,15 @@ def record_of(row: dict[str, Any]) -> Record:
     return Record(
         row["position"], row["aggregate_type"], row["event_type"], row["aggregate_id"],
         row["version"], row["recorded_at"], row["effective_at"], row["actor"], row["reason"],
-        row["decision_id"], row["correlation_id"], row["command_id"], json.loads(row["data"]),
+        row["decision_id"], row["correlation_id"], row["command_id"], _data(row["data"]),
     )  # fmt: skip
+
+
+def _data(text: str) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:  # an integer beyond 64 bits, which only json reads
+        return json.loads(text)
 
 
 def change_name(r: Record) -> str:

@@ -167,7 +167,7 @@ def objective_node(
 ) -> dict[str, Any]:
     krs = [snapshot.docs[k] for k in doc["key_result_ids"] if k in snapshot.docs]
     live = [k for k in krs if k["status"] == "live"]
-    cards = {k["id"]: snapshot.key_result(k).score(policy) for k in krs}
+    cards = {k["id"]: snapshot.score(k, policy) for k in krs}
     team = snapshot.docs.get(doc["team_id"], {})
     reflection = doc.get("reflection")
     return {

@@ -3,8 +3,9 @@ policy), how steadily it was checked in on, how its targets moved and why, what 
 dropped or reprioritised under which decisions, how committed and aspirational
 objectives landed, and the causes named for misses.
 
-Re-scoring is ``retrospective(..., policy=policy_from(request_args))``: nothing is
-written, the same events are read under other rules.
+Re-scoring is ``retrospective(..., policy=policy)``, the policy read from the query
+string by the API (``web.scoring_query``): nothing is written, the same events are read
+under other rules.
 """
 
 from __future__ import annotations
@@ -13,28 +14,32 @@ import csv
 import io
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
-from decimal import Decimal, InvalidOperation
+from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from eventlog.record import Record
 from eventlog.vocabulary import decimal_text, time_text
-from ledger.key_result import CLASSIFICATIONS
 from ledger.objective import MISS_CAUSES
 from ledger.scoring import DEFAULT_POLICY, KeyResultScore, ScoringPolicy, weighted_mean
 from projections.cells import spreadsheet_cell
 from projections.diff import record_of
 from projections.lineage import lineage
 from projections.okrs import (
-    DAY,
     band_of,
     cycle_json,
     ranks,
     reference_time,
     score_json,
-    start_of,
 )
 from projections.reducers import Doc
+from projections.rhythm import (
+    cadence_periods,
+    confidence_trajectory,
+    counted_periods,
+    period_length,
+    rhythm,
+)
 from projections.snapshot import Snapshot
 from projections.state import EFFECTIVE
 
@@ -98,7 +103,7 @@ class _Context:
         self.objectives = _ordered_objectives(snapshot)
         self.key_results = _ordered_key_results(snapshot, self.objectives)
         self.scores: dict[str, KeyResultScore] = {
-            doc["id"]: snapshot.key_result(doc).score(policy) for doc in self.key_results
+            doc["id"]: snapshot.score(doc, policy) for doc in self.key_results
         }
         self.check_in_times: dict[str, list[int]] = defaultdict(list)
         self.retargets: dict[str, list[Record]] = defaultdict(list)
@@ -221,63 +226,6 @@ def _aim(data: dict[str, Any], prefix: str) -> dict[str, Any]:
     aim: dict[str, Any] = {name: decimal_text(data.get(prefix + name)) for name in AIM_FIELDS[:3]}
     aim["deadline"] = data.get(prefix + "deadline")
     return aim
-
-
-# -- rhythm ----------------------------------------------------------------------------
-
-Period = tuple[int, int]
-"""[start, end) in UTC microseconds."""
-
-
-def cadence_periods(cycle: Doc, until: int) -> list[Period]:
-    """The cadence periods from the cycle's first day up to the instant ``until``
-    (inclusive); the last one is cut short at ``until``."""
-    start, length, stop = start_of(cycle["starts_on"]), period_length(cycle), until + 1
-    return [(lo, min(lo + length, stop)) for lo in range(start, stop, length)]
-
-
-def period_length(cycle: Doc) -> int:
-    return int(cycle["cadence_days"]) * DAY
-
-
-def counted_periods(
-    periods: list[Period], check_in_times: Iterable[int], length: int
-) -> list[tuple[Period, bool]]:
-    """The periods the habit is judged on, each with whether a check-in fell in it.
-
-    Every full period counts; a period cut short (still running, or ended by the cycle's
-    end or a drop) counts only if it has a check-in, so a check-in not yet due does not
-    lower the share.
-    """
-    times = sorted(check_in_times)
-    marked = [((lo, hi), any(lo <= t < hi for t in times)) for lo, hi in periods]
-    return [(period, checked) for period, checked in marked if checked or _span(period) == length]
-
-
-def _span(period: Period) -> int:
-    return period[1] - period[0]
-
-
-def rhythm(counted: list[tuple[Period, bool]]) -> dict[str, Any]:
-    """How many cadence periods had at least one check-in, and what share that is."""
-    checked = sum(1 for _, hit in counted if hit)
-    return {
-        "periods": len(counted),
-        "periods_with_check_in": checked,
-        "share": decimal_text(round(Decimal(checked) / len(counted), 3)) if counted else None,
-    }
-
-
-def confidence_trajectory(
-    counted: list[tuple[Period, bool]], rows: list[dict[str, Any]]
-) -> list[str | None]:
-    """Per counted period, the confidence of the latest current check-in effective in
-    it (``rows`` in effective-time order), or None."""
-    trajectory = []
-    for (lo, hi), _ in counted:
-        inside = [r for r in rows if lo <= r["effective_at"] < hi]
-        trajectory.append(inside[-1]["confidence"] if inside else None)
-    return trajectory
 
 
 # -- objectives and commitments ----------------------------------------------------------
@@ -429,74 +377,3 @@ def _csv_row(report: dict[str, Any], kr: dict[str, Any], objectives: dict[str, s
         latest.get("confidence"), len(kr["target_changes"]),
         sum(1 for change in kr["target_changes"] if change["eased"]),
     ]  # fmt: skip
-
-
-# -- policy from query parameters --------------------------------------------------------
-
-PAR_PARAMETERS = {f"par_{name}": name for name in CLASSIFICATIONS}
-BAND_MODES = ("time_in_band", "last_value")
-FLAGS = {"true": True, "1": True, "yes": True, "on": True,
-         "false": False, "0": False, "no": False, "off": False}  # fmt: skip
-MAX_GRACE_DAYS = 60
-
-
-def policy_from(params: Mapping[str, str]) -> ScoringPolicy:
-    """A scoring policy from query parameters; absent or empty ones keep the default.
-
-    ``band_mode`` (time_in_band | last_value), ``par_committed``, ``par_stretch``,
-    ``par_experimental`` (decimals in (0, 1]), ``use_overrides`` (true | false) and
-    ``milestone_grace_days`` (0..60). Raises ``ValueError`` naming the bad parameter.
-    """
-    given = {
-        name: str(params.get(name)).strip()
-        for name in ("band_mode", "use_overrides", "milestone_grace_days", *PAR_PARAMETERS)
-        if params.get(name) is not None and str(params.get(name)).strip()
-    }
-    return ScoringPolicy(
-        band_mode=_band_mode(given.get("band_mode", DEFAULT_POLICY.band_mode)),
-        par={
-            classification: _par(name, given[name])
-            for name, classification in PAR_PARAMETERS.items()
-            if name in given
-        },
-        use_overrides=_flag("use_overrides", given.get("use_overrides", "true")),
-        milestone_grace_days=_grace_days(given.get("milestone_grace_days", "0")),
-    )
-
-
-def _bad(name: str, value: str, wanted: str) -> ValueError:
-    shown = value if len(value) <= 40 else value[:40] + "…"
-    return ValueError(f"{name}: expected {wanted}, got {shown!r}")
-
-
-def _band_mode(value: str) -> str:
-    if value not in BAND_MODES:
-        raise _bad("band_mode", value, " or ".join(BAND_MODES))
-    return value
-
-
-def _par(name: str, value: str) -> Decimal:
-    try:
-        par = Decimal(value)
-    except InvalidOperation:
-        raise _bad(name, value, "a decimal in (0, 1]") from None
-    if not par.is_finite() or not Decimal(0) < par <= Decimal(1):
-        raise _bad(name, value, "a decimal in (0, 1]")
-    return par
-
-
-def _flag(name: str, value: str) -> bool:
-    try:
-        return FLAGS[value.lower()]
-    except KeyError:
-        raise _bad(name, value, "true or false") from None
-
-
-def _grace_days(value: str) -> int:
-    wanted = f"a whole number of days from 0 to {MAX_GRACE_DAYS}"
-    if not value.isascii() or not value.isdigit():
-        raise _bad("milestone_grace_days", value, wanted)
-    days = int(value)
-    if days > MAX_GRACE_DAYS:
-        raise _bad("milestone_grace_days", value, wanted)
-    return days

@@ -24,7 +24,7 @@ def perfect_teams(snapshot: Snapshot, policy: ScoringPolicy = DEFAULT_POLICY) ->
     finals: dict[str, list[Decimal | None]] = defaultdict(list)
     for doc in snapshot.in_cycle("key_result"):
         if doc["status"] == "live":
-            finals[doc["team_id"]].append(snapshot.key_result(doc).score(policy).final)
+            finals[doc["team_id"]].append(snapshot.score(doc, policy).final)
     return {team for team, scores in finals.items() if all(s == 1 for s in scores)}
 
 

@@ -4,16 +4,17 @@ view, the follower that feeds them, and every query the read models answer."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, TypeVar
-from uuid import UUID
 
 from eventlog.store import Cursor, ReadStore
 from ledger.application import Ledger
 from ledger.cycle import Cycle
 from ledger.scoring import DEFAULT_POLICY, ScoringPolicy
 from ledger.team import Team
+from projections.answers import ANSWER_BYTES, Answers, Remembering, decode
 from projections.audit import AuditView
+from projections.audit_queries import AuditQueries, resolve
 from projections.chart import key_result_chart
 from projections.diff import diff
 from projections.follower import Follower
@@ -27,14 +28,6 @@ from projections.view import View
 
 VIEWS: dict[str, type[View]] = {"audit": AuditView, "state": StateView}
 V = TypeVar("V", bound=View)
-
-
-def resolve(ref: str, kind: type[Cycle] | type[Team]) -> str:
-    """An id given as a UUID or as the natural key (``2026-Q3``, ``contact-centre``)."""
-    try:
-        return str(UUID(ref))
-    except ValueError:
-        return str(kind.id_for(ref))
 
 
 class PositionBeyondLog(Exception):
@@ -51,11 +44,16 @@ class ViewBehind(Exception):
         self.reached = reached
 
 
-class ReadModels:
-    def __init__(self, ledger: Ledger, *, batch_size: int = 5000) -> None:
+class ReadModels(Remembering, AuditQueries):
+    def __init__(
+        self, ledger: Ledger, *, batch_size: int = 5000, answer_bytes: int = ANSWER_BYTES
+    ) -> None:
         self.ledger = ledger
         self.store = ReadStore(ledger)
         self.batch_size = batch_size
+        self.answers = Answers(answer_bytes)
+        """answers kept by the views' position (``projections.answers``)"""
+        self._ends: tuple[Any, dict[str, int]] = (None, {})
         self.sleep: Callable[[float], None] = time.sleep
         """how a read waits between looks at its views (tests take control of it)"""
         self.audit: AuditView
@@ -64,6 +62,12 @@ class ReadModels:
 
     def refresh(self) -> None:
         """Pick up the live generation of each view (a rebuild may have swapped it)."""
+        with self.reading() as cursor:
+            rows = cursor.execute("SELECT view, generation FROM rm_generations").fetchall()
+        live = {row["view"]: int(row["generation"]) for row in rows}
+        held = {n: getattr(getattr(self, n, None), "generation", None) for n in VIEWS}
+        if all(n in live and held[n] == live[n] for n in VIEWS):
+            return
         with self.store.transaction() as cursor:
             audit = self._live(cursor, "audit", AuditView)
             state = self._live(cursor, "state", StateView)
@@ -91,7 +95,7 @@ class ReadModels:
         return self.follower().catch_up()
 
     def position(self) -> int:
-        return min(self.store.position(v.tracking_name) for v in (self.audit, self.state))
+        return min(self.seen_from()[2:])
 
     def wait_for(self, position: int | None, timeout: float = 1.0) -> int:
         """Block until both views reached ``position``, at most ``timeout`` seconds:
@@ -152,13 +156,48 @@ class ReadModels:
         policy: ScoringPolicy = DEFAULT_POLICY,
         sandbagging_cycles: int = SANDBAGGING_CYCLES,
     ) -> Any:
+        return decode(
+            self.okrs_json(
+                cycle, now=now, team=team, as_of=as_of, mode=mode, policy=policy,
+                sandbagging_cycles=sandbagging_cycles,
+            )
+        )  # fmt: skip
+
+    def okrs_json(
+        self,
+        cycle: str,
+        *,
+        now: int,
+        team: str | None = None,
+        as_of: int | None = None,
+        mode: str = RECORDED,
+        policy: ScoringPolicy = DEFAULT_POLICY,
+        sandbagging_cycles: int = SANDBAGGING_CYCLES,
+    ) -> bytes | None:
+        """The OKR tree (``okrs``) as JSON, kept by position."""
+        cycle_id, team_id = resolve(cycle, Cycle), resolve(team, Team) if team else None
+        at = as_of if as_of is not None else ("now", self.until(cycle_id, now))
+        return self.remembered(
+            ("okrs", cycle_id, team_id, at, mode, repr(policy), sandbagging_cycles),
+            lambda: self._okrs(cycle_id, now, team_id, as_of, mode, policy, sandbagging_cycles),
+        )
+
+    def _okrs(
+        self,
+        cycle: str,
+        now: int,
+        team: str | None,
+        as_of: int | None,
+        mode: str,
+        policy: ScoringPolicy,
+        sandbagging_cycles: int,
+    ) -> Any:
         with self.reading() as cursor:
             snapshot = self.snapshot(cursor, cycle, as_of=as_of, mode=mode, team=team)
             if snapshot is None:
                 return None
             streaks = self.streaks(cursor, snapshot, sandbagging_cycles, policy, team=team)
-        team_id = resolve(team, Team) if team else None
-        return okr_tree(snapshot, now=now, team=team_id, policy=policy, sandbagging=streaks)
+        return okr_tree(snapshot, now=now, team=team, policy=policy, sandbagging=streaks)
 
     def streaks(
         self,
@@ -218,13 +257,20 @@ class ReadModels:
     # -- history -------------------------------------------------------------------------
 
     def priority_history(self, cycle: str) -> Any:
+        return decode(self.priority_history_json(cycle))
+
+    def priority_history_json(self, cycle: str) -> bytes | None:
         cycle_id = resolve(cycle, Cycle)
+        return self.remembered(("priorities", cycle_id), lambda: self._priority_history(cycle_id))
+
+    def _priority_history(self, cycle_id: str) -> Any:
         with self.reading() as cursor:
-            snapshot = self.snapshot(cursor, cycle_id)
-            if snapshot is None:
+            docs = {d["id"]: d for d in self.state.docs_of_cycle(cursor, cycle_id)}
+            if docs.get(cycle_id, {}).get("type") != "cycle":
                 return None
             versions = self.state.versions_of(cursor, cycle_id, "priorities")
             audit = self.audit_at(cursor, [v["position"] for v in versions])
+        snapshot = Snapshot(docs[cycle_id], docs)  # the documents only: no check-ins
         names = {i: snapshot.name_of(i) or i for i in snapshot.docs}
         decisions = {d["id"]: d for d in snapshot.of_type("decision")}
         return priority_history(versions, audit, names, decisions)
@@ -236,7 +282,16 @@ class ReadModels:
         return {row["position"]: row for row in rows}
 
     def diff(self, cycle: str, start: int, end: int) -> Any:
+        return decode(self.diff_json(cycle, start, end))
+
+    def diff_json(self, cycle: str, start: int, end: int) -> bytes | None:
+        """The named changes (``diff``) as JSON, kept by position."""
         cycle_id = resolve(cycle, Cycle)
+        return self.remembered(
+            ("diff", cycle_id, start, end), lambda: self._diff(cycle_id, start, end)
+        )
+
+    def _diff(self, cycle_id: str, start: int, end: int) -> Any:
         with self.reading() as cursor:
             docs = self.state.docs_of_cycle(cursor, cycle_id, as_of=end)
             if not any(d["id"] == cycle_id for d in docs):
@@ -263,6 +318,17 @@ class ReadModels:
         sandbagging_cycles: int = SANDBAGGING_CYCLES,
     ) -> Any:
         cycle_id = resolve(cycle, Cycle)
+        until = self.until(cycle_id, now)
+        return decode(
+            self.remembered(
+                ("retrospective", cycle_id, until, repr(policy), sandbagging_cycles),
+                lambda: self._retrospective(cycle_id, until, policy, sandbagging_cycles),
+            )
+        )
+
+    def _retrospective(
+        self, cycle_id: str, now: int, policy: ScoringPolicy, sandbagging_cycles: int
+    ) -> Any:
         with self.reading() as cursor:
             snapshot = self.snapshot(cursor, cycle_id, full_history=True)
             if snapshot is None:
@@ -288,59 +354,3 @@ class ReadModels:
             return key_result_chart(snapshot, key_result)
         except KeyError:
             return None
-
-    def audit_rows(
-        self, filters: dict[str, Any], *, after: int = 0, limit: int | None = 100
-    ) -> list[dict[str, Any]]:
-        where, params = ["position > %s"], [after]
-        for column, key in (
-            ("cycle_id", "cycle"),
-            ("team_id", "team"),
-            ("aggregate_id", "aggregate"),
-            ("actor", "actor"),
-            ("event_type", "type"),
-            ("decision_id", "decision"),
-            ("correlation_id", "correlation"),
-        ):
-            if filters.get(key) is not None:
-                value = filters[key]
-                if key == "cycle":
-                    value = resolve(value, Cycle)
-                elif key == "team":
-                    value = resolve(value, Team)
-                if key == "type" and "." not in value:
-                    where.append("aggregate_type = %s")
-                else:
-                    where.append(f"{column} = %s")
-                params.append(value)
-        column = "effective_at" if filters.get("time") == "effective" else "recorded_at"
-        if filters.get("from") is not None:
-            where.append(f"{column} >= %s")
-            params.append(filters["from"])
-        if filters.get("to") is not None:
-            where.append(f"{column} <= %s")
-            params.append(filters["to"])
-        sql = (
-            f"SELECT * FROM {self.audit.t('events')} WHERE {' AND '.join(where)} ORDER BY position"
-        )
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
-        with self.reading() as cursor:
-            rows = cursor.execute(sql, params).fetchall()
-        return self.with_leaf_indexes(rows)
-
-    def with_leaf_indexes(self, rows: list[Any]) -> list[dict[str, Any]]:
-        """Audit rows, each naming its event's leaf index in the transparency log."""
-        leaves = self.ledger.chained_recorder.leaves_of([r["position"] for r in rows])
-        found = {p: leaf.index for p, leaf in leaves.items()}
-        return [{**r, "leaf_index": found.get(r["position"])} for r in rows]
-
-    def all_audit_rows(self, filters: dict[str, Any], *, chunk: int = 5000) -> Iterator[Any]:
-        """Every matching audit row, in pages (for exports)."""
-        after = 0
-        while True:
-            rows = self.audit_rows(filters, after=after, limit=chunk)
-            yield from rows
-            if len(rows) < chunk:
-                return
-            after = rows[-1]["position"]

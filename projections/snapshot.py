@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eventlog.store import Cursor
+from ledger.scoring import KeyResultScore, ScoringPolicy
 from projections.facts import KeyResultFacts, day
 from projections.reducers import Doc
 from projections.state import RECORDED, StateView
@@ -34,6 +35,9 @@ class Snapshot:
     cycles: dict[str, Doc] = field(default_factory=dict)
     """Every cycle as it is now, by id (to name the cycles carried work came from and
     went to, and to look back over earlier cycles)."""
+    _scores: dict[str, tuple[ScoringPolicy, KeyResultScore]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def cycle_keys(self) -> dict[str, str]:
@@ -49,6 +53,16 @@ class Snapshot:
     def key_result(self, doc: Doc) -> KeyResultFacts:
         ends_on = day(self.cycle.get("ends_on"))
         return KeyResultFacts.of(doc, self.check_ins.get(doc["id"], []), ends_on=ends_on)
+
+    def score(self, doc: Doc, policy: ScoringPolicy) -> KeyResultScore:
+        """A key result's score under ``policy``, computed once per snapshot (the tree
+        and the sandbagging advice both ask for it)."""
+        kept = self._scores.get(doc["id"])
+        if kept is not None and kept[0] is policy:
+            return kept[1]
+        score = self.key_result(doc).score(policy)
+        self._scores[doc["id"]] = (policy, score)
+        return score
 
     def latest(self, kr_id: str) -> dict[str, Any] | None:
         rows = self.check_ins.get(kr_id)

@@ -14,20 +14,23 @@ from typing import Any
 from flask import Response, current_app, stream_with_context
 from marshmallow import Schema, fields
 from marshmallow.validate import Length, OneOf, Range
+from orjson import Fragment
 
 from commands.schemas import MAX_INTEGER, Instant, StorableTextSchema
 from eventlog.vocabulary import micros_of, time_text
+from ledger.cycle import Cycle
 from ledger.meta import utc_now
 from projections.audit import audit_row
 from projections.cells import spreadsheet_cell
-from projections.retrospective import policy_from, retrospective_csv
+from projections.retrospective import retrospective_csv
 from projections.sandbagging import SANDBAGGING_CYCLES
-from projections.service import PositionBeyondLog, ReadModels, ViewBehind
+from projections.service import PositionBeyondLog, ReadModels, ViewBehind, resolve
 from projections.state import EFFECTIVE, RECORDED
 from web import responses as r
 from web.auth import current_principal
 from web.errors import error_response
 from web.retrospective_responses import RetrospectiveSchema
+from web.scoring_query import ScoringPolicyQuery
 
 
 def read_models() -> ReadModels:
@@ -144,7 +147,9 @@ def guarded(view: Callable[..., Any]) -> Callable[..., Any]:
         result = view(models, query, **path)
         if result is None:
             return error_response(404, "not_found", "no such cycle (at that instant)")
-        if not isinstance(result, Response):
+        if isinstance(result, bytes):  # an answer kept encoded (projections.answers)
+            result = Response(result + b"\n", mimetype=current_app.json.mimetype)
+        elif not isinstance(result, Response):
             # Rendered as is (already in the vocabulary): the schema documents it, and
             # the tests hold the two together; a marshmallow dump would only cost time.
             result = current_app.json.response(result)
@@ -203,7 +208,7 @@ def okrs(models: ReadModels, query: dict[str, Any], cycle: str) -> Any:
     """The OKR tree of a cycle: strategic choice → objective → key results → initiatives,
     with ranks, latest values, scores, confidence, staleness and quality advice; now, or
     as of an instant (recorded or effective time)."""
-    return models.okrs(
+    return models.okrs_json(
         cycle,
         now=now_micros(),
         team=query.get("team"),
@@ -227,8 +232,8 @@ def alignment(models: ReadModels, query: dict[str, Any], cycle: str) -> Any:
 )
 def priorities_history(models: ReadModels, query: dict[str, Any], cycle: str) -> Any:
     """Per team, each ranking in force: when it started, who set it, why, which decision."""
-    history = models.priority_history(cycle)
-    return None if history is None else {"cycle": cycle, "teams": history}
+    history = models.priority_history_json(cycle)
+    return None if history is None else {"cycle": cycle, "teams": Fragment(history)}
 
 
 @route("/cycles/<cycle>/diff", DiffQuerySchema, "getCycleDiff", r.DiffSchema)
@@ -243,33 +248,19 @@ def cycle_diff(models: ReadModels, query: dict[str, Any], cycle: str) -> Any:
             "to must not be before from",
             {"to": ["must not be before from"]},
         )
-    changes = models.diff(cycle, start, end)
+    changes = models.diff_json(cycle, start, end)
     if changes is None:
         return None
     return {
         "cycle": cycle,
         "from": time_text(query["start"]),
         "to": time_text(query["end"]),
-        "changes": changes,
+        "changes": Fragment(changes),
     }
 
 
-class RetrospectiveQuerySchema(FreshnessSchema):
+class RetrospectiveQuerySchema(FreshnessSchema, ScoringPolicyQuery):
     format = fields.String(validate=OneOf(("json", "csv")), load_default="json")
-    band_mode = fields.String(
-        validate=OneOf(("time_in_band", "last_value")),
-        metadata={"description": "re-score: how band results score"},
-    )
-    par_committed = fields.String(
-        metadata={
-            "description": "re-score: the progress that earns full marks for "
-            "committed results, in (0, 1]"
-        }
-    )
-    par_stretch = fields.String(metadata={"description": "likewise for stretch results"})
-    par_experimental = fields.String(metadata={"description": "likewise for experimental"})
-    use_overrides = fields.String(metadata={"description": "re-score: true or false"})
-    milestone_grace_days = fields.String(metadata={"description": "re-score: 0 to 60"})
     sandbagging_cycles = SandbaggingCycles()
 
 
@@ -288,26 +279,26 @@ def cycle_retrospective(models: ReadModels, query: dict[str, Any], cycle: str) -
 
     Every scoring rule and parameter, with its default and range, is described in
     docs/scoring.md of the source."""
-    not_policy = ("format", "min_position", "sandbagging_cycles")
-    params = {k: str(v) for k, v in query.items() if k not in not_policy}
-    try:
-        policy = policy_from(params)
-    except ValueError as error:
-        name = str(error).partition(":")[0]
-        return error_response(422, "validation_failed", str(error), {name: [str(error)]})
-    report = models.retrospective(
-        cycle, now=now_micros(), policy=policy, sandbagging_cycles=query["sandbagging_cycles"]
-    )
-    if report is None:
-        return None
-    for kr in report["key_results"]:
-        kr["chart"] = f"/api/v1/cycles/{cycle}/retrospective/key-results/{kr['id']}/chart.svg"
+    now, policy, n = now_micros(), query["policy"], query["sandbagging_cycles"]
     if query["format"] == "csv":
+        report = models.retrospective(cycle, now=now, policy=policy, sandbagging_cycles=n)
+        if report is None:
+            return None
         response = Response(retrospective_csv(report), mimetype="text/csv")
         filename = f"retrospective-{cycle}.csv"
         response.headers["Content-Disposition"] = f"attachment; filename={filename}"
         return response
-    return report
+
+    def with_charts() -> Any:
+        report = models.retrospective(cycle, now=now, policy=policy, sandbagging_cycles=n)
+        for kr in report["key_results"] if report else ():
+            kr["chart"] = f"/api/v1/cycles/{cycle}/retrospective/key-results/{kr['id']}/chart.svg"
+        return report
+
+    until = models.until(resolve(cycle, Cycle), now)
+    return models.remembered(
+        ("retrospective with charts", cycle, until, repr(policy), n), with_charts
+    )
 
 
 @route(

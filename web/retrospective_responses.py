@@ -7,7 +7,7 @@ from marshmallow import fields
 from ledger.decision import DECISION_TYPES
 from ledger.key_result import CLASSIFICATIONS, CONFIDENCES, KINDS
 from ledger.objective import COMMITMENTS, MISS_CAUSES, OUTCOMES
-from projections.retrospective import BAND_MODES, LANDING_BARS, STOPS
+from projections.retrospective import LANDING_BARS, STOPS
 from web.responses import (
     KEY_RESULT_STATUSES,
     OBJECTIVE_STATUSES,
@@ -17,6 +17,7 @@ from web.responses import (
     CycleSchema,
     ScoreSchema,
 )
+from web.scoring_query import BAND_MODES
 from web.vocabulary import (
     Count,
     Day,

@@ -24,8 +24,9 @@ from projections.diff import record_of
 from projections.facts import day, number
 from projections.okrs import DAY, end_of, start_of
 from projections.reducers import MEASUREMENTS, Doc, reduce
-from projections.retrospective import CSV_HEADER, policy_from, retrospective, retrospective_csv
+from projections.retrospective import CSV_HEADER, retrospective, retrospective_csv
 from projections.snapshot import Snapshot
+from web.scoring_query import policy_from
 
 START, END = start_of("2026-07-01"), end_of("2026-09-30")
 

@@ -78,3 +78,10 @@ def test_the_same_instant_is_written_alike_whatever_its_zone_or_form() -> None:
 def test_a_time_without_a_zone_is_refused() -> None:
     with pytest.raises(ValueError, match="zone"):
         time_text(datetime(2026, 7, 6, 9, 0))
+
+
+@given(st.integers(min_value=-62135596800_000_000, max_value=253402300799_999_999))
+def test_microseconds_are_written_as_the_same_instant_as_a_datetime(micros: int) -> None:
+    moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
+
+    assert time_text(micros) == time_text(moment)

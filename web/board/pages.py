@@ -5,13 +5,16 @@ the integrity page and the printable board pack."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Response, current_app, redirect, render_template, request, url_for
+from flask import Response, current_app, g, redirect, render_template, request, url_for
+from markupsafe import Markup
 
 from eventlog.vocabulary import micros_of
 from ledger.meta import utc_now
+from projections.answers import decode
 from projections.service import ReadModels
 from projections.state import EFFECTIVE, RECORDED
 from web.board import BoardError, bp
@@ -64,6 +67,29 @@ def found(result: Any, what: str = "no such cycle") -> Any:
     if result is None:
         raise BoardError(404, "not_found", what)
     return result
+
+
+def kept_html(
+    read: ReadModels, key: tuple[Any, ...], template: str, context: Callable[[], Any]
+) -> Markup | None:
+    """A page's body (``template`` rendered with ``context()``, None when that is None),
+    kept by the views' position like the read models' answers. It is rendered on its
+    own, its table ids counted from 1, so that it reads the same wherever it is shown;
+    it depends on nothing of the request or the reader (escaped as every template is)."""
+
+    def render() -> str | None:
+        values = context()
+        if values is None:
+            return None
+        counted = g.get("board_ids", 0)
+        g.board_ids = 0
+        try:
+            return render_template(template, **values)
+        finally:
+            g.board_ids = counted
+
+    body = decode(read.remembered(("board", template, *key), render))
+    return None if body is None else Markup(body)
 
 
 @bp.get("/")
@@ -147,8 +173,13 @@ def overview(cycle: str) -> Any:
 def priorities(cycle: str) -> Any:
     read = models()
     found_cycle = found(read.cycle(cycle))
-    history = found(read.priority_history(cycle))
-    return render_template("board/priorities.html", cycle=found_cycle, history=history)
+    body = kept_html(
+        read,
+        (found_cycle["id"],),
+        "board/priorities_body.html",
+        lambda: ((h := read.priority_history(cycle)) is not None and {"history": h}) or None,
+    )
+    return render_template("board/priorities.html", cycle=found_cycle, body=found(body))
 
 
 @bp.get("/cycles/<cycle>/changes")
@@ -159,25 +190,48 @@ def changes(cycle: str) -> Any:
     end = instant("to") or datetime.now(UTC).replace(second=0, microsecond=0)
     if start is None or end < start:
         raise BoardError(422, "validation_failed", "to: must not be before from", "to")
-    found_changes = found(read.diff(cycle, micros_of(start), micros_of(end)))
-    names = read.names(cycle)
-    rows = [
-        dict(
-            c,
-            subject=c.get("label") or names.get(c["id"]) or summary_of(c),
-            details=change_details(c),
-        )
-        for c in found_changes
-    ]
+    first, last = micros_of(start), micros_of(end)
+
+    def context() -> Any:
+        found_changes = read.diff(cycle, first, last)
+        if found_changes is None:
+            return None
+        names = read.names(cycle)
+        rows = [
+            dict(
+                c,
+                subject=c.get("label") or names.get(c["id"]) or summary_of(c),
+                details=change_details(c),
+            )
+            for c in found_changes
+        ]
+        return {"cycle": found_cycle, "changes": rows, "start": start, "end": end}
+
+    body = kept_html(read, (found_cycle["id"], first, last), "board/changes_body.html", context)
     return render_template(
-        "board/changes.html", cycle=found_cycle, changes=rows, start=start, end=end
+        "board/changes.html", cycle=found_cycle, body=found(body), start=start, end=end
     )
 
 
 @bp.get("/cycles/<cycle>/retrospective")
 def retrospective(cycle: str) -> Any:
-    report = found(models().retrospective(cycle, now=now_micros()))
-    return render_template("board/retrospective.html", cycle=report["cycle"], report=report)
+    read, now = models(), now_micros()
+    found_cycle = found(read.cycle(cycle))
+    until = read.until(found_cycle["id"], now)
+    body = kept_html(
+        read,
+        (found_cycle["id"], until),
+        "board/retro_body.html",
+        lambda: report_of(read, cycle, now),
+    )
+    return render_template(
+        "board/retrospective.html", cycle=found_cycle, reviewed_at=until, body=found(body)
+    )
+
+
+def report_of(read: ReadModels, cycle: str, now: int) -> dict[str, Any] | None:
+    report = read.retrospective(cycle, now=now)
+    return None if report is None else {"cycle": report["cycle"], "report": report}
 
 
 @bp.get("/cycles/<cycle>/retrospective/key-results/<key_result>/chart.svg")
@@ -200,16 +254,26 @@ def integrity() -> Any:
 def pack(cycle: str) -> Any:
     read = models()
     now = now_micros()
-    tree = found(read.okrs(cycle, now=now))
-    report = read.retrospective(cycle, now=now)
+    found_cycle = found(read.cycle(cycle))
+
+    def context() -> Any:
+        tree = read.okrs(cycle, now=now)
+        if tree is None:
+            return None
+        return {
+            "cycle": tree["cycle"],
+            "objectives": unique_objectives(tree),
+            "rankings": rankings(tree),
+            "history": read.priority_history(cycle) or [],
+            "report": read.retrospective(cycle, now=now),
+        }
+
+    until = read.until(found_cycle["id"], now)
+    body = kept_html(read, (found_cycle["id"], until), "board/pack_body.html", context)
     return render_template(
         "board/pack.html",
-        cycle=tree["cycle"],
-        tree=tree,
-        objectives=unique_objectives(tree),
-        rankings=rankings(tree),
-        history=read.priority_history(cycle) or [],
-        report=report,
+        cycle=found_cycle,
+        body=found(body),
         checkpoint=checkpoint_view(read.position()),
         position=read.position(),
         computed_at=datetime.now(UTC),
