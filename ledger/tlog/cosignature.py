@@ -38,14 +38,11 @@ def parse_cosigner_vkey(text: str) -> VerifierKey:
 
 def cosignature_timestamp(line: str, body: str, key: VerifierKey) -> int | None:
     """The timestamp of ``line`` if it is a valid cosignature by ``key`` over ``body``."""
-    if not line.startswith(SIGNATURE_PREFIX):
+    parsed = _cosignature_line(line)
+    if parsed is None:
         return None
-    name, _, encoded = line[len(SIGNATURE_PREFIX) :].strip().partition(" ")
-    try:
-        raw = base64.b64decode(encoded, validate=True)
-    except binascii.Error:
-        return None
-    if name != key.name or len(raw) != 76 or raw[:4] != key.key_id:
+    name, raw = parsed
+    if name != key.name or raw[:4] != key.key_id:
         return None
     (timestamp,) = struct.unpack(">Q", raw[4:12])
     message = f"cosignature/v1\ntime {timestamp}\n{body}".encode()
@@ -59,6 +56,16 @@ def witness_id(name: str, key_id: bytes) -> str:
 
 def cosignature_witness(line: str) -> str | None:
     """The witness id of a well-formed cosignature line (None if it is not one)."""
+    parsed = _cosignature_line(line)
+    if parsed is None or not parsed[0]:
+        return None
+    name, raw = parsed
+    return witness_id(name, raw[:4])
+
+
+def _cosignature_line(line: str) -> tuple[str, bytes] | None:
+    """The name and the 76 raw bytes (key id, timestamp, signature) of a signature line
+    shaped as a cosignature, or None."""
     if not line.startswith(SIGNATURE_PREFIX):
         return None
     name, _, encoded = line[len(SIGNATURE_PREFIX) :].strip().partition(" ")
@@ -66,9 +73,7 @@ def cosignature_witness(line: str) -> str | None:
         raw = base64.b64decode(encoded, validate=True)
     except binascii.Error:
         return None
-    if not name or len(raw) != 76:
-        return None
-    return witness_id(name, raw[:4])
+    return (name, raw) if len(raw) == 76 else None
 
 
 def split_cosignatures(note: str) -> tuple[str, list[str]]:
