@@ -13,14 +13,12 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 import orjson
 
 from eventlog.store import ReadStore
-from eventlog.vocabulary import decimal_text, time_text
+from eventlog.vocabulary import json_default
 from projections.okrs import end_of
 from projections.state import StateView
 from projections.view import View
@@ -116,21 +114,9 @@ class Remembering:
         return now if end is None else min(now, end)
 
 
-def _vocabulary(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return decimal_text(value)
-    if isinstance(value, datetime):
-        return time_text(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    raise TypeError(f"not JSON: {type(value).__name__}")
-
-
 def encode(value: Any) -> bytes:
     """An answer as the API writes it."""
-    return orjson.dumps(value, default=_vocabulary, option=orjson.OPT_PASSTHROUGH_DATETIME)
+    return orjson.dumps(value, default=json_default, option=orjson.OPT_PASSTHROUGH_DATETIME)
 
 
 def decode(body: bytes | None) -> Any:

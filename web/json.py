@@ -4,28 +4,21 @@ that reaches the encoder is written in the API's vocabulary (``eventlog.vocabula
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 import orjson
 from flask.json.provider import DefaultJSONProvider
 
-from eventlog.vocabulary import decimal_text, time_text
+from eventlog.vocabulary import json_default
 
 OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
 
 
 def _default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return decimal_text(value)
-    if isinstance(value, datetime):
-        return time_text(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    return str(value)
+    try:
+        return json_default(value)
+    except TypeError:
+        return str(value)
 
 
 class OrjsonProvider(DefaultJSONProvider):
