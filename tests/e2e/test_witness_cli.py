@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from streams.witnesses import Cosigning, MemoryCosignatures, parse_witnesses
-from tests.unit.test_witness import Log
+from tests.unit.test_witness import Checkpoint, Log, LogProofs
 from tests.witness_process import WITNESS_NAME, WitnessProcess, cli
 
 
@@ -35,20 +35,6 @@ def running(tmp_path: Path, witness_key: tuple[Path, str], log: Log) -> Iterator
     process.start()
     yield process
     process.stop()
-
-
-class Checkpoint:
-    def __init__(self, log: Log) -> None:
-        self.size = len(log.hashes)
-        self.note = log.note()
-
-
-class LogProofs:
-    def __init__(self, log: Log) -> None:
-        self.log = log
-
-    def consistency_proof(self, m: int, n: int) -> list[bytes]:
-        return self.log.proof(m, n)
 
 
 def test_a_killed_witness_loses_nothing_and_cosigning_catches_up(

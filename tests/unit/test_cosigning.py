@@ -18,23 +18,9 @@ from streams.witnesses import (
     WitnessConfig,
     parse_witnesses,
 )
-from tests.unit.test_witness import Log
+from tests.unit.test_witness import Checkpoint, Log, LogProofs
 
 NOW = 1_790_000_000
-
-
-class Checkpoint:
-    def __init__(self, log: Log) -> None:
-        self.size = len(log.hashes)
-        self.note = log.note()
-
-
-class Proofs:
-    def __init__(self, log: Log) -> None:
-        self.log = log
-
-    def consistency_proof(self, m: int, n: int) -> list[bytes]:
-        return self.log.proof(m, n)
 
 
 class Network:
@@ -108,7 +94,7 @@ def cosigning(
     log: Log, witnesses: list[WitnessConfig], network: Network, **options: object
 ) -> tuple[Cosigning, MemoryCosignatures]:
     store = MemoryCosignatures()
-    return Cosigning(Proofs(log), witnesses, store, post=network.post, **options), store  # type: ignore[arg-type]
+    return Cosigning(LogProofs(log), witnesses, store, post=network.post, **options), store  # type: ignore[arg-type]
 
 
 def test_a_round_asks_only_the_witnesses_that_lack_the_newest_checkpoint(

@@ -52,6 +52,24 @@ class Log:
         return merkle.consistency_proof(m, n, lambda a, b: merkle.tree_hash(self.hashes[a:b]))
 
 
+class Checkpoint:
+    """The log's newest checkpoint, as the cosigning client is handed it."""
+
+    def __init__(self, log: Log) -> None:
+        self.size = len(log.hashes)
+        self.note = log.note()
+
+
+class LogProofs:
+    """The log's consistency proofs, as the cosigning client asks for them."""
+
+    def __init__(self, log: Log) -> None:
+        self.log = log
+
+    def consistency_proof(self, m: int, n: int) -> list[bytes]:
+        return self.log.proof(m, n)
+
+
 def request(old: int, proof: list[bytes], note: str) -> bytes:
     lines = [f"old {old}"] + [base64.b64encode(h).decode() for h in proof]
     return ("\n".join(lines) + "\n\n" + note).encode()
