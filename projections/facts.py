@@ -50,7 +50,11 @@ def override_of(override: dict[str, Any] | None) -> ScoreOverride | None:
 
 @dataclass
 class KeyResultFacts:
-    """A key result as the read side knows it; scored by ``ledger.scoring``."""
+    """A key result as the read side knows it; scored by ``ledger.scoring``.
+
+    Its check-ins are kept as read-side rows, in effective-time order, and turned into
+    the ledger's ``CheckIn`` only when scoring asks for them: a metric key result is
+    scored from its latest check-in alone, so one is built, not its whole history."""
 
     id: UUID
     kind: str
@@ -59,9 +63,11 @@ class KeyResultFacts:
     weight: Decimal
     override: ScoreOverride | None
     status: str
-    check_ins: list[CheckIn] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    """its current check-ins' rows, in effective-time order"""
     ends_on: date | None = None
     """the last day of its cycle"""
+    _check_ins: list[CheckIn] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def of(
@@ -81,15 +87,18 @@ class KeyResultFacts:
             weight=Decimal(str(doc["weight"])),
             override=override_of(doc.get("override")),
             status=doc["status"],
-            check_ins=[
-                check_in_of(row)
-                for row in sorted(
-                    check_ins,
-                    key=lambda r: (r["effective_at"], r["recorded_at"], r.get("position", 0)),
-                )
-            ],
+            rows=sorted(
+                check_ins,
+                key=lambda r: (r["effective_at"], r["recorded_at"], r.get("position", 0)),
+            ),
             ends_on=ends_on,
         )
+
+    @property
+    def check_ins(self) -> list[CheckIn]:
+        if self._check_ins is None:
+            self._check_ins = [check_in_of(row) for row in self.rows]
+        return self._check_ins
 
     @property
     def is_live(self) -> bool:
@@ -101,6 +110,8 @@ class KeyResultFacts:
         return [c for c in self.check_ins if c.effective_at <= as_of]
 
     def latest_check_in(self, *, as_of: datetime | None = None) -> CheckIn | None:
+        if as_of is None:
+            return check_in_of(self.rows[-1]) if self.rows else None
         current = self.current_check_ins(as_of=as_of)
         return current[-1] if current else None
 

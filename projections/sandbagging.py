@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from decimal import Decimal
 
 from ledger.scoring import DEFAULT_POLICY, ScoringPolicy
 from projections.reducers import Doc
@@ -21,11 +20,14 @@ SCORED = ("review", "closed")
 def perfect_teams(snapshot: Snapshot, policy: ScoringPolicy = DEFAULT_POLICY) -> set[str]:
     """Teams whose every live key result in the snapshot's cycle has a final score of
     1.0 (teams with no live key result there are not counted)."""
-    finals: dict[str, list[Decimal | None]] = defaultdict(list)
+    by_team: dict[str, list[Doc]] = defaultdict(list)
     for doc in snapshot.in_cycle("key_result"):
         if doc["status"] == "live":
-            finals[doc["team_id"]].append(snapshot.score(doc, policy).final)
-    return {team for team, scores in finals.items() if all(s == 1 for s in scores)}
+            by_team[doc["team_id"]].append(doc)
+    return {  # a team is out at its first key result short of 1.0
+        team for team, docs in by_team.items()
+        if all(snapshot.score(doc, policy).final == 1 for doc in docs)
+    }  # fmt: skip
 
 
 def earlier_cycles(cycles: Iterable[Doc], cycle: Doc) -> list[Doc]:

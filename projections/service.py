@@ -134,6 +134,7 @@ class ReadModels(Remembering, AuditQueries):
         mode: str = RECORDED,
         full_history: bool = False,
         team: str | None = None,
+        kinds: tuple[str, ...] | None = None,
     ) -> Snapshot | None:
         return load_snapshot(
             self.state,
@@ -143,6 +144,7 @@ class ReadModels(Remembering, AuditQueries):
             mode=mode,
             full_history=full_history,
             team=resolve(team, Team) if team else None,
+            kinds=kinds,
         )
 
     def okrs(
@@ -211,10 +213,11 @@ class ReadModels(Remembering, AuditQueries):
         """The teams on a streak of perfect scores up to the snapshot's cycle (seen at
         the snapshot's instant), with the cycles of the streak."""
 
-        def load(cycle_id: str) -> Snapshot | None:
+        def load(cycle_id: str) -> Snapshot | None:  # its key results are all it needs
             return self.snapshot(
-                cursor, cycle_id, as_of=snapshot.as_of, mode=snapshot.mode, team=team
-            )
+                cursor, cycle_id, as_of=snapshot.as_of, mode=snapshot.mode, team=team,
+                kinds=("key_result",),
+            )  # fmt: skip
 
         return sandbagging_streaks(snapshot, snapshot.cycles.values(), load, n=n, policy=policy)
 
@@ -292,21 +295,28 @@ class ReadModels(Remembering, AuditQueries):
         )
 
     def _diff(self, cycle_id: str, start: int, end: int) -> Any:
+        """The changes of the window, from the documents at ``start`` of only the
+        aggregates the window's events touch: the cost grows with the changes, not with
+        the cycle."""
         with self.reading() as cursor:
-            docs = self.state.docs_of_cycle(cursor, cycle_id, as_of=end)
-            if not any(d["id"] == cycle_id for d in docs):
+            state = self.state
+            if cycle_id not in state.docs_at(cursor, cycle_id, [cycle_id], end):
                 return None
-            decisions = {d["id"]: d for d in docs if d["type"] == "decision"}
-            first = Snapshot(
-                {"id": cycle_id},
-                {d["id"]: d for d in self.state.docs_of_cycle(cursor, cycle_id, as_of=start)},
-                as_of=start,
-            )
             rows = cursor.execute(
                 f"SELECT * FROM {self.audit.t('events')} WHERE (cycle_id = %s OR cycle_id IS "
                 "NULL) AND recorded_at > %s AND recorded_at <= %s ORDER BY position",
                 (cycle_id, start, end),
             ).fetchall()
+            touched = {row["aggregate_id"] for row in rows}
+            named = {row["decision_id"] for row in rows if row["decision_id"]}
+            first = Snapshot(
+                {"id": cycle_id}, state.docs_at(cursor, cycle_id, touched, start), as_of=start
+            )
+            decisions = {
+                ident: doc
+                for ident, doc in state.docs_at(cursor, cycle_id, named, end).items()
+                if doc["type"] == "decision"
+            }
         return diff(first, rows, decisions)
 
     def retrospective(

@@ -38,10 +38,14 @@ class Snapshot:
     _scores: dict[str, tuple[ScoringPolicy, KeyResultScore]] = field(
         default_factory=dict, repr=False, compare=False
     )
+    _cycle_keys: dict[str, str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def cycle_keys(self) -> dict[str, str]:
-        return {ident: doc["key"] for ident, doc in self.cycles.items()}
+        """Each cycle's key, by id (worked out once per snapshot)."""
+        if self._cycle_keys is None:
+            self._cycle_keys = {ident: doc["key"] for ident, doc in self.cycles.items()}
+        return self._cycle_keys
 
     def of_type(self, kind: str) -> list[Doc]:
         return [d for d in self.docs.values() if d["type"] == kind]
@@ -84,11 +88,17 @@ def load_snapshot(
     mode: str = RECORDED,
     full_history: bool = False,
     team: str | None = None,
+    kinds: tuple[str, ...] | None = None,
 ) -> Snapshot | None:
-    """The cycle's OKR set (of one team, if given); None if the cycle did not exist
-    then."""
+    """The cycle's OKR set (of one team, if given; with the documents of ``kinds`` and
+    the cycle's only, if given); None if the cycle did not exist then."""
+    if kinds is not None and "cycle" not in kinds:
+        kinds = ("cycle", *kinds)
     docs = {
-        d["id"]: d for d in view.docs_of_cycle(cursor, cycle_id, as_of=as_of, mode=mode, team=team)
+        d["id"]: d
+        for d in view.docs_of_cycle(
+            cursor, cycle_id, as_of=as_of, mode=mode, team=team, kinds=kinds
+        )
     }
     cycle = docs.get(cycle_id)
     if cycle is None or cycle["type"] != "cycle":

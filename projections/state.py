@@ -200,14 +200,18 @@ class StateView(View):
         as_of: int | None = None,
         mode: str = RECORDED,
         team: str | None = None,
+        kinds: tuple[str, ...] | None = None,
     ) -> list[Doc]:
         """The documents of a cycle's aggregates and of the global ones (teams,
         strategies, KPIs), now or as of an instant; of one team's only, if given
-        (with the cycle's and the strategies')."""
+        (with the cycle's and the strategies'); of those ``kinds`` only, if given."""
         scope, params = "(cycle_id = %s OR cycle_id IS NULL)", [cycle_id]
         if team is not None:
             scope += " AND (team_id = %s OR team_id IS NULL)"
             params.append(team)
+        if kinds is not None:
+            scope += f" AND kind IN ({', '.join(['%s'] * len(kinds))})"
+            params.extend(kinds)
         if as_of is None:
             rows = cursor.execute(
                 f"SELECT doc FROM {self.t('nodes')} WHERE {scope}", params
@@ -222,6 +226,35 @@ class StateView(View):
                 [*params, as_of],
             ).fetchall()
         return [orjson.loads(row["doc"]) for row in rows]
+
+    def docs_at(
+        self, cursor: Cursor, cycle_id: str, idents: set[str] | list[str], as_of: int
+    ) -> dict[str, Doc]:
+        """The documents of ``idents`` (those of the cycle or global) as the ledger knew
+        them at ``as_of`` (recorded time), by id: what ``docs_of_cycle`` gives for these
+        aggregates, read by their primary key instead of over the whole cycle."""
+        wanted = sorted(idents)
+        t = self.t("versions")
+        scope = "(cycle_id = %s OR cycle_id IS NULL) AND recorded_at <= %s"
+        found: dict[str, Doc] = {}
+        if cursor.dialect == "postgres":
+            parts = [(wanted, "id = ANY(%s)", [wanted])] if wanted else []
+        else:
+            parts = [
+                (c, f"id IN ({', '.join(['%s'] * len(c))})", c)
+                for c in (wanted[i : i + 500] for i in range(0, len(wanted), 500))
+            ]
+        for _, test, params in parts:
+            rows = cursor.execute(
+                f"SELECT v.doc FROM {t} v JOIN (SELECT id, MAX(version) AS version FROM {t} "
+                f"WHERE {test} AND {scope} GROUP BY id) m "
+                "ON v.id = m.id AND v.version = m.version",
+                [*params, cycle_id, as_of],
+            ).fetchall()
+            for row in rows:
+                doc = orjson.loads(row["doc"])
+                found[doc["id"]] = doc
+        return found
 
     def check_ins(
         self,
