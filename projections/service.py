@@ -326,28 +326,41 @@ class ReadModels(Remembering, AuditQueries):
         now: int,
         policy: ScoringPolicy = DEFAULT_POLICY,
         sandbagging_cycles: int = SANDBAGGING_CYCLES,
+        team: str | None = None,
     ) -> Any:
+        """The cycle's review; of one team's objectives and key results only, if given
+        (with the cycle-wide events: decisions, the cycle's own changes)."""
         cycle_id = resolve(cycle, Cycle)
+        team_id = resolve(team, Team) if team else None
         until = self.until(cycle_id, now)
         return decode(
             self.remembered(
-                ("retrospective", cycle_id, until, repr(policy), sandbagging_cycles),
-                lambda: self._retrospective(cycle_id, until, policy, sandbagging_cycles),
+                ("retrospective", cycle_id, until, repr(policy), sandbagging_cycles, team_id),
+                lambda: self._retrospective(cycle_id, until, policy, sandbagging_cycles, team_id),
             )
         )
 
     def _retrospective(
-        self, cycle_id: str, now: int, policy: ScoringPolicy, sandbagging_cycles: int
+        self,
+        cycle_id: str,
+        now: int,
+        policy: ScoringPolicy,
+        sandbagging_cycles: int,
+        team: str | None,
     ) -> Any:
         with self.reading() as cursor:
-            snapshot = self.snapshot(cursor, cycle_id, full_history=True)
+            snapshot = self.snapshot(cursor, cycle_id, full_history=True, team=team)
             if snapshot is None:
                 return None
+            scope, params = "cycle_id = %s", [cycle_id]
+            if team is not None:
+                scope += " AND (team_id = %s OR team_id IS NULL)"
+                params.append(team)
             rows = cursor.execute(
-                f"SELECT * FROM {self.audit.t('events')} WHERE cycle_id = %s ORDER BY position",
-                (cycle_id,),
+                f"SELECT * FROM {self.audit.t('events')} WHERE {scope} ORDER BY position",
+                params,
             ).fetchall()
-            streaks = self.streaks(cursor, snapshot, sandbagging_cycles, policy)
+            streaks = self.streaks(cursor, snapshot, sandbagging_cycles, policy, team=team)
         report = retrospective(snapshot, rows, policy=policy, now=now)
         report["advice"] = [
             {"team": team_ref(snapshot, team_id), **sandbagging_advice(keys)}

@@ -112,8 +112,9 @@ def load_snapshot(
     check_ins: dict[str, list[dict[str, Any]]] = defaultdict(list)
     key_results = [d["id"] for d in docs.values() if d["type"] == "key_result"]
     for row in view.check_ins(
-        cursor, cycle_id, as_of=as_of, mode=mode, history_for=history_for, latest_for=key_results
-    ):
+        cursor, cycle_id, as_of=as_of, mode=mode, history_for=history_for, latest_for=key_results,
+        only=None if team is None else key_results,
+    ):  # fmt: skip
         row.pop("newest", None)
         row.pop("superseded_at", None)
         if team is None or row["kr_id"] in docs:

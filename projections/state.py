@@ -265,13 +265,16 @@ class StateView(View):
         mode: str = RECORDED,
         history_for: set[str] | None = None,
         latest_for: list[str] | None = None,
+        only: list[str] | None = None,
     ) -> list[dict[str, Any]]:
         """The cycle's current check-ins (not superseded), as known at ``as_of``
         (recorded mode) or true at ``as_of`` with every correction known now applied
         (effective mode). Given ``history_for``, only the latest check-in of each key
         result comes back, except for those key results, which get all theirs; on
         PostgreSQL, ``latest_for`` (the cycle's key results) lets it look each latest
-        one up by index instead of ranking the whole cycle."""
+        one up by index instead of ranking the whole cycle. Given ``only`` (some of the
+        cycle's key results, one team's say) and every check-in wanted, only theirs are
+        read, by their index."""
         t = self.t("check_ins")
         if as_of is None:
             current = "c.superseded_at IS NULL"
@@ -280,6 +283,20 @@ class StateView(View):
         else:
             current = "c.effective_at <= :t AND c.superseded_at IS NULL"
         params: dict[str, Any] = {"cycle": cycle_id, "t": as_of}
+        if history_for is None and only is not None:
+            if not only:
+                return []
+            params["krs"] = sorted(only)
+            if cursor.dialect == "postgres":
+                test = "c.kr_id = ANY(:krs)"
+            else:
+                names = [f"k{i}" for i in range(len(only))]
+                params.update(zip(names, params.pop("krs"), strict=True))
+                test = f"c.kr_id IN ({', '.join(f':{n}' for n in names)})"
+            return self._query(
+                cursor, f"SELECT * FROM {t} c WHERE c.cycle_id = :cycle AND {test} AND {current}",
+                params,
+            )  # fmt: skip
         if history_for is not None and latest_for is not None and cursor.dialect == "postgres":
             sql = (
                 f"SELECT c.* FROM unnest(CAST(:krs AS text[])) AS k(id) CROSS JOIN LATERAL ("

@@ -257,6 +257,41 @@ def test_a_large_organisation_opens_its_cycle_on_a_team_picker():
     assert '<option value="team-11"' in team
 
 
+def test_a_large_organisation_reviews_and_packs_its_cycle_one_team_at_a_time():
+    services = bootstrap(Settings(database_url="memory://"))
+    try:
+        org = build_org(services.bus)
+        for n in range(12):
+            org.do(
+                m.FormTeam(key=f"team-{n}", name=f"Team {n}", level="team", parent_id=org.function)
+            )
+        ours = org.objective("Make renewals effortless so residents stay")
+        org.key_result(ours, "Lift renewals from 40 to 60")
+        theirs = org.objective("Answer every caller on the first try", team=org.other_team)
+        org.key_result(theirs, "Cut repeat calls from 30 to 10")
+        grant_token(services.bus, TOKENS["admin"], name="admin.board")
+        services.read_models.catch_up()
+        client = board_app(services).test_client()
+        sign_in(client)
+        pages = {
+            name: (
+                page_text(client.get(f"/board/cycles/2026-Q3/{name}")),
+                page_text(client.get(f"/board/cycles/2026-Q3/{name}?team=contact")),
+            )
+            for name in ("retrospective", "pack")
+        }
+        unknown = client.get("/board/cycles/2026-Q3/retrospective?team=nobody")
+    finally:
+        services.close()
+    for name, (picker, team) in pages.items():
+        assert "Choose a team" in picker, name
+        assert "Lift renewals from 40 to 60" not in picker, name
+        assert f'href="/board/cycles/2026-Q3/{name}?team=team-11"' in picker, name
+        assert "Lift renewals from 40 to 60" in team, name
+        assert "Cut repeat calls from 30 to 10" not in team, name
+    assert unknown.status_code == 404
+
+
 def test_the_pack_names_the_checkpoint_signed_at_the_position_it_was_computed_from(
     board_services: Services, admin: FlaskClient
 ):

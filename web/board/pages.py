@@ -213,24 +213,56 @@ def changes(cycle: str) -> Any:
     )
 
 
+def chosen_team(
+    read: ReadModels, endpoint: str, what: str, cycle: dict[str, Any]
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The team of ``?team=`` (None for all), and, for an organisation of more teams
+    than ``TEAMS_AT_ONCE`` asked for no team, the page that picks one instead."""
+    team = request.args.get("team") or None
+    teams = tree_order(read.teams())
+    chosen = next((t for t in teams if team in (t["key"], t["id"])), None)
+    if team is not None and chosen is None:
+        raise BoardError(404, "not_found", "no such team")
+    if chosen is None and sum(t.get("level") == "team" for t in teams) > TEAMS_AT_ONCE:
+        picker = render_template(
+            "board/retrospective_teams.html",
+            cycle=cycle,
+            all_teams=teams,
+            endpoint=endpoint,
+            what=what,
+        )
+        return None, picker
+    return chosen, None
+
+
 @bp.get("/cycles/<cycle>/retrospective")
 def retrospective(cycle: str) -> Any:
     read, now = models(), now_micros()
     found_cycle = found(read.cycle(cycle))
+    team, picker = chosen_team(read, "board.retrospective", "retrospective", found_cycle)
+    if picker is not None:
+        return picker
     until = read.until(found_cycle["id"], now)
+    team_id = team["id"] if team else None
     body = kept_html(
         read,
-        (found_cycle["id"], until),
+        (found_cycle["id"], until, team_id),
         "board/retro_body.html",
-        lambda: report_of(read, cycle, now),
+        lambda: report_of(read, cycle, now, team_id),
     )
     return render_template(
-        "board/retrospective.html", cycle=found_cycle, reviewed_at=until, body=found(body)
+        "board/retrospective.html",
+        cycle=found_cycle,
+        reviewed_at=until,
+        body=found(body),
+        team=team,
     )
 
 
-def report_of(read: ReadModels, cycle: str, now: int) -> dict[str, Any] | None:
-    report = read.retrospective(cycle, now=now)
+def report_of(
+    read: ReadModels, cycle: str, now: int, team: str | None = None
+) -> dict[str, Any] | None:
+    report = read.retrospective(cycle, now=now, team=team)
     return None if report is None else {"cycle": report["cycle"], "report": report}
 
 
@@ -255,21 +287,26 @@ def pack(cycle: str) -> Any:
     read = models()
     now = now_micros()
     found_cycle = found(read.cycle(cycle))
+    team, picker = chosen_team(read, "board.pack", "board pack", found_cycle)
+    if picker is not None:
+        return picker
+    team_id = team["id"] if team else None
 
     def context() -> Any:
-        tree = read.okrs(cycle, now=now)
+        tree = read.okrs(cycle, now=now, team=team_id)
         if tree is None:
             return None
+        history = read.priority_history(cycle) or []
         return {
             "cycle": tree["cycle"],
             "objectives": unique_objectives(tree),
             "rankings": rankings(tree),
-            "history": read.priority_history(cycle) or [],
-            "report": read.retrospective(cycle, now=now),
+            "history": [h for h in history if team_id in (None, h["team_id"])],
+            "report": read.retrospective(cycle, now=now, team=team_id),
         }
 
     until = read.until(found_cycle["id"], now)
-    body = kept_html(read, (found_cycle["id"], until), "board/pack_body.html", context)
+    body = kept_html(read, (found_cycle["id"], until, team_id), "board/pack_body.html", context)
     return render_template(
         "board/pack.html",
         cycle=found_cycle,
@@ -277,4 +314,5 @@ def pack(cycle: str) -> Any:
         checkpoint=checkpoint_view(read.position()),
         position=read.position(),
         computed_at=datetime.now(UTC),
+        team=team,
     )
