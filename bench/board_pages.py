@@ -68,13 +68,23 @@ def pages(rng: random.Random, cycles: int, teams: int) -> list[tuple[str, str, s
             f"/api/v1/cycles/{key}/diff?from={before_iso}&to={iso}",
         ),
         (
-            "retrospective",
+            "retrospective (team picker)",
             f"/board/cycles/{key}/retrospective",
             f"/api/v1/cycles/{key}/retrospective",
         ),
+        (
+            "retrospective, one team",
+            f"/board/cycles/{key}/retrospective?team={team}",
+            f"/api/v1/cycles/{key}/okrs?team={team}",
+        ),
         ("audit trail", f"/board/audit?cycle={key}", f"/api/v1/audit?cycle={key}&limit=50"),
         ("integrity", "/board/integrity", "/healthz"),
-        ("board pack", f"/board/cycles/{key}/pack", f"/api/v1/cycles/{key}/retrospective"),
+        ("board pack (team picker)", f"/board/cycles/{key}/pack", "/api/v1/cycles"),
+        (
+            "board pack, one team",
+            f"/board/cycles/{key}/pack?team={team}",
+            f"/api/v1/cycles/{key}/okrs?team={team}",
+        ),
     ]
 
 
@@ -151,16 +161,17 @@ def main() -> None:
             f"\nserver time over {args.samples} requests each, in-process, PostgreSQL, "
             f"{events} events (p50 / p95, ms)"
         )
-        print(f"{'page':<24} " + " ".join(f"{k:>15}" for k in KINDS) + "  API route")
+        print(f"{'page':<28} " + " ".join(f"{k:>15}" for k in KINDS) + "  API route")
         routes = {n: r.split("?")[0] for n, _, r in pages(rng, args.cycles, args.teams)}
         for name, times in found.items():
             cells = [f"{statistics.median(times[k]):7.1f} {p95(times[k]):7.1f}" for k in KINDS]
-            print(f"{name:<24} " + " ".join(cells) + f"  {routes[name]}")
+            print(f"{name:<28} " + " ".join(cells) + f"  {routes[name]}")
         print(
             "(cold: computed from the views, the answers kept by position cleared first; "
-            "warm: the same request again. The API's whole-cycle tree is the baseline of the "
-            "team picker, which the board shows instead of it for organisations of more than "
-            "12 teams)"
+            "warm: the same request again. For organisations of more than 12 teams the "
+            "overview, the retrospective and the pack open on a team picker; the API's "
+            "whole-cycle answer is the picker's baseline, the API's tree of the same team "
+            "the baseline of a team's retrospective and pack)"
         )
         print(f"(ledger in schema {schema}; run again with --schema {schema})")
     finally:
