@@ -232,10 +232,14 @@ class ReadModels(Remembering, AuditQueries):
         cycle_id = resolve(cycle, Cycle)
         return next((c for c in self.cycles() if c["id"] == cycle_id), None)
 
-    def names(self, cycle: str) -> dict[str, str]:
-        """The name, statement, title or summary of everything in a cycle, by id."""
+    def names(self, cycle: str, idents: set[str] | None = None) -> dict[str, str]:
+        """The name, statement, title or summary of everything in a cycle (of only
+        ``idents``, if given, read by their ids), by id."""
         with self.reading() as cursor:
-            docs = self.state.docs_of_cycle(cursor, resolve(cycle, Cycle))
+            if idents is None:
+                docs = self.state.docs_of_cycle(cursor, resolve(cycle, Cycle))
+            else:
+                docs = self.state.docs_now(cursor, resolve(cycle, Cycle), idents)
         names = {}
         for doc in docs:
             name = (

@@ -227,6 +227,13 @@ class StateView(View):
             ).fetchall()
         return [orjson.loads(row["doc"]) for row in rows]
 
+    def docs_now(self, cursor: Cursor, cycle_id: str, idents: set[str]) -> list[Doc]:
+        """The documents now of ``idents`` that are the cycle's or global."""
+        rows = cursor.select_in(
+            f"SELECT doc, cycle_id FROM {self.t('nodes')} WHERE id IN", sorted(idents)
+        )
+        return [orjson.loads(r["doc"]) for r in rows if r["cycle_id"] in (None, cycle_id)]
+
     def docs_at(
         self, cursor: Cursor, cycle_id: str, idents: set[str] | list[str], as_of: int
     ) -> dict[str, Doc]:

@@ -196,7 +196,7 @@ def changes(cycle: str) -> Any:
         found_changes = read.diff(cycle, first, last)
         if found_changes is None:
             return None
-        names = read.names(cycle)
+        names = read.names(cycle, {c["id"] for c in found_changes if not c.get("label")})
         rows = [
             dict(
                 c,
