@@ -41,9 +41,11 @@ PAGES = {
     "priorities": f"/board/cycles/{CYCLE}/priorities",
     "changes": f"/board/cycles/{CYCLE}/changes?from=2026-08-10T00:00&to=2026-08-14T00:00",
     "retrospective": f"/board/cycles/{CYCLE}/retrospective",
+    "retrospective-one-team": f"/board/cycles/{CYCLE}/retrospective?team=housing-repairs",
     "audit": "/board/audit",
     "integrity": "/board/integrity",
     "pack": f"/board/cycles/{CYCLE}/pack",
+    "pack-one-team": f"/board/cycles/{CYCLE}/pack?team=housing-repairs",
 }
 WIDTHS = (1280, 390)
 
