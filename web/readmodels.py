@@ -262,6 +262,12 @@ def cycle_diff(models: ReadModels, query: dict[str, Any], cycle: str) -> Any:
 class RetrospectiveQuerySchema(FreshnessSchema, ScoringPolicyQuery):
     format = fields.String(validate=OneOf(("json", "csv")), load_default="json")
     sandbagging_cycles = SandbaggingCycles()
+    team = Key(
+        metadata={
+            "description": "a team id or key: that team's objectives and key results only "
+            "(with the cycle-wide decisions)"
+        }
+    )
 
 
 @route(
@@ -280,8 +286,11 @@ def cycle_retrospective(models: ReadModels, query: dict[str, Any], cycle: str) -
     Every scoring rule and parameter, with its default and range, is described in
     docs/scoring.md of the source."""
     now, policy, n = now_micros(), query["policy"], query["sandbagging_cycles"]
+    team = query.get("team")
     if query["format"] == "csv":
-        report = models.retrospective(cycle, now=now, policy=policy, sandbagging_cycles=n)
+        report = models.retrospective(
+            cycle, now=now, policy=policy, sandbagging_cycles=n, team=team
+        )
         if report is None:
             return None
         response = Response(retrospective_csv(report), mimetype="text/csv")
@@ -290,14 +299,16 @@ def cycle_retrospective(models: ReadModels, query: dict[str, Any], cycle: str) -
         return response
 
     def with_charts() -> Any:
-        report = models.retrospective(cycle, now=now, policy=policy, sandbagging_cycles=n)
+        report = models.retrospective(
+            cycle, now=now, policy=policy, sandbagging_cycles=n, team=team
+        )
         for kr in report["key_results"] if report else ():
             kr["chart"] = f"/api/v1/cycles/{cycle}/retrospective/key-results/{kr['id']}/chart.svg"
         return report
 
     until = models.until(resolve(cycle, Cycle), now)
     return models.remembered(
-        ("retrospective with charts", cycle, until, repr(policy), n), with_charts
+        ("retrospective with charts", cycle, until, repr(policy), n, team), with_charts
     )
 
 

@@ -770,6 +770,26 @@ def test_the_retrospective_has_every_section(quarter: Demo) -> None:
     }
 
 
+def test_the_retrospective_of_one_team_covers_its_key_results_and_the_cycles_decisions(
+    quarter: Demo,
+) -> None:
+    whole = retrospective(quarter)
+    team = retrospective(quarter, team="housing-repairs")
+    repairs = str(Team.id_for("housing-repairs"))
+
+    ours = {kr["id"] for kr in whole["key_results"] if kr["team"]["id"] == repairs}
+    assert ours
+    assert {kr["id"] for kr in team["key_results"]} == ours
+    assert {o["id"] for o in team["objectives"]} == {
+        o["id"] for o in whole["objectives"] if o["team"]["id"] == repairs
+    }
+    assert {d["id"] for d in team["decisions"]} <= {d["id"] for d in whole["decisions"]}
+    mine = [kr for kr in whole["key_results"] if kr["id"] in ours]
+    assert sorted(mine, key=lambda kr: kr["id"]) == sorted(
+        team["key_results"], key=lambda kr: kr["id"]
+    )
+
+
 def test_the_retrospective_counts_commitments_as_they_landed(quarter: Demo) -> None:
     commitments = retrospective(quarter)["commitments"]
 
