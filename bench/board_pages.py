@@ -26,6 +26,7 @@ from bench.projections import generate_ledger
 from commands import messages as m
 from commands.principals import Principal
 from ledger.principal import token_hash
+from okr_ledger import collector
 from okr_ledger.bootstrap import Services, bootstrap
 from okr_ledger.config import Settings
 from okr_ledger.generator import WEEK
@@ -99,6 +100,7 @@ def signed_in(services: Services) -> tuple[object, dict[str, str]]:
     )
     services.read_models.catch_up()
     client = create_app(services).test_client()
+    collector.tune()  # as the server does once its app is built
     form = client.get("/board/sign-in").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', form)
     assert csrf

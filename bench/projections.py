@@ -25,6 +25,7 @@ import psycopg
 from commands import messages as m
 from commands.principals import Principal
 from ledger.principal import token_hash
+from okr_ledger import collector
 from okr_ledger.bootstrap import Services, bootstrap
 from okr_ledger.config import Settings
 from okr_ledger.generator import generate
@@ -140,6 +141,7 @@ def latencies(
     models = services.read_models  # type: ignore[attr-defined]
     models.catch_up()
     client = create_app(services).test_client()
+    collector.tune()  # as the server does once its app is built
     headers = {"Authorization": f"Bearer {token}"}
     rng = random.Random(3)
     found: dict[str, dict[str, list[float]]] = {

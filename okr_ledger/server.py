@@ -9,7 +9,8 @@ workers, prometheus-client's multiprocess mode needs a directory named by
 its own (and removes it on exit) unless the environment names one already.
 
 ``make_app`` is the app factory (``gunicorn 'okr_ledger.server:make_app()'``): it builds
-the settings and the services, and hands them to ``web.create_app``.
+the settings and the services, hands them to ``web.create_app``, and tunes the garbage
+collector for a server (``okr_ledger.collector``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from okr_ledger import collector
 from okr_ledger.bootstrap import bootstrap
 from okr_ledger.config import Settings
 
@@ -51,7 +53,9 @@ def make_app(settings: Settings | None = None) -> Flask:
     # which must come after ``serve`` has named the metrics directory
     from web import create_app
 
-    return create_app(bootstrap(settings or Settings.from_env()))
+    app = create_app(bootstrap(settings or Settings.from_env()))
+    collector.tune()
+    return app
 
 
 def serve(settings: Settings, *, host: str, port: int, workers: int, threads: int) -> None:
