@@ -350,7 +350,7 @@ class ReadModels(Remembering, AuditQueries):
         now: int,
         policy: ScoringPolicy,
         sandbagging_cycles: int,
-        team: str | None,
+        team: str | None = None,
     ) -> Any:
         with self.reading() as cursor:
             snapshot = self.snapshot(cursor, cycle_id, full_history=True, team=team)
