@@ -20,6 +20,7 @@ verifier rebuilds every leaf in Python, so the two can never silently disagree.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -39,6 +40,9 @@ from psycopg.sql import SQL, Identifier, Literal
 from ledger.persistence.group_commit import GroupCommit
 from ledger.persistence.postgres_log import PostgresLogTables
 from ledger.tlog.store import RawEvent, raw
+
+DUPLICATE_KEY = re.compile(r"\)=\(([0-9a-f-]{36}), (\d+)\)")
+"""the (id, version) in a unique violation's detail: ``Key (...)=(<uuid>, <n>) ...``"""
 
 SCHEMA_LOCK = 0x6F6B72_4C6564  # an advisory lock key of our own ("okrLed")
 
@@ -107,7 +111,7 @@ class ChainedPostgresApplicationRecorder(PostgresLogTables, PostgresApplicationR
             raise ProgrammingError(msg)
         super().__init__(datastore, events_table_name=events_table_name)
         self._recent = threading.local()
-        self.group_commit = GroupCommit(self._append_rows)
+        self.group_commit = GroupCommit(self._append_rows, key=event_key, stored=self.stored_key)
         base = events_table_name.removesuffix("_events")
         self.append_function_name = f"{base}_append"
         self.define_log_tables(base)
@@ -223,6 +227,16 @@ class ChainedPostgresApplicationRecorder(PostgresLogTables, PostgresApplicationR
             curs.execute(self._append, (list(rows),), prepare=True)
             return [(position, leaf) for position, leaf in curs.fetchall()]
 
+    def stored_key(self, error: BaseException) -> tuple[UUID, int] | None:
+        """(id, version) of the stored event a failed append collided with, if that is
+        why it failed (read from the server's report of the unique violation)."""
+        cause = error.__cause__
+        diag = getattr(cause, "diag", None)
+        if diag is None or diag.constraint_name != f"{self.events_table_name}_pkey":
+            return None
+        found = DUPLICATE_KEY.search(diag.message_detail or "")
+        return (UUID(found[1]), int(found[2])) if found else None
+
     def recent_leaves(self) -> dict[int, int]:
         """position -> leaf index of this thread's latest append."""
         return getattr(self._recent, "leaves", {})
@@ -279,6 +293,11 @@ class ChainedPostgresApplicationRecorder(PostgresLogTables, PostgresApplicationR
             curs.execute(self._select_position, (originator_id, version), prepare=True)
             r = curs.fetchone()
             return r["notification_id"] if r else None
+
+
+def event_key(row: Any) -> tuple[UUID, int]:
+    """What no two stored events share: their aggregate id and version."""
+    return (UUID(str(row.originator_id)), row.originator_version)
 
 
 class ChainedPostgresFactory(PostgresFactory):

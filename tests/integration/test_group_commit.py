@@ -1,6 +1,8 @@
 """Group commit on the real PostgreSQL: check-ins asked for while an append is under
 way share one call of the append function; a version conflict inside a group fails
-alone (and its command, retried on fresh state, still lands); the log stays intact."""
+alone (and its command, retried on fresh state, still lands), and one whose version
+another process stored first fails while the rest still go together; the log stays
+intact."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import pytest
 from commands import messages as m
 from ledger.key_result import KeyResult
 from ledger.persistence.group_commit import GroupCommit
+from ledger.persistence.postgres import event_key
 from okr_ledger.bootstrap import Services, bootstrap
 from okr_ledger.config import Settings
 from tests.conftest import FakeClock, Org, build_org
@@ -47,7 +50,7 @@ def gated(pg_url: str) -> Iterator[tuple[Services, Org, GroupCommit, Gate]]:
     org = build_org(services.bus)
     recorder: Any = services.ledger.recorder
     gate = Gate(recorder._append_rows)
-    recorder.group_commit = GroupCommit(gate)
+    recorder.group_commit = GroupCommit(gate, key=event_key, stored=recorder.stored_key)
     yield services, org, recorder.group_commit, gate
     services.close()
 
@@ -59,7 +62,15 @@ def check_in(org: Org, kr: UUID, value: int) -> Callable[[], None]:
     return run
 
 
-def hold_then_release(group: GroupCommit, gate: Gate, first: Any, others: list[Any]) -> None:
+def hold_then_release(
+    group: GroupCommit,
+    gate: Gate,
+    first: Any,
+    others: list[Any],
+    meanwhile: Callable[[], None] = lambda: None,
+) -> None:
+    """Hold the first append, let the others queue behind it, run ``meanwhile``, then
+    release."""
     gate.armed = True
     threads = [threading.Thread(target=first)]
     threads[0].start()
@@ -71,6 +82,7 @@ def hold_then_release(group: GroupCommit, gate: Gate, first: Any, others: list[A
         if len(group._queue) == len(others):
             break
         time.sleep(0.001)
+    meanwhile()
     gate.release.set()
     for thread in threads:
         thread.join()
@@ -111,4 +123,35 @@ def test_a_conflict_inside_a_group_fails_alone_and_its_command_lands_on_retry(
     assert group.groups == 0  # the pair wrote the same version: each went alone
     assert sorted(values(services, contested)) == [50, 51]
     assert values(services, first) == [41]
+    assert services.ledger.verify().intact
+
+
+def test_a_check_in_whose_version_another_process_took_fails_alone_and_the_rest_go_together(
+    gated: tuple[Services, Org, GroupCommit, Gate], pg_url: str
+) -> None:
+    services, org, group, gate = gated
+    first, *krs, contested = (
+        org.key_result(org.objective(f"Objective {i} so that it counts")) for i in range(4)
+    )
+    other = bootstrap(Settings(database_url=pg_url), clock=FakeClock())
+    try:
+        hold_then_release(
+            group,
+            gate,
+            check_in(org, first, 41),
+            [check_in(org, krs[0], 42), check_in(org, krs[1], 43), check_in(org, contested, 50)],
+            # every queued command has read its key result; the other process now
+            # writes the contested one's next version first
+            meanwhile=lambda: other.bus.handle(
+                m.CheckIn(key_result_id=contested, value=Decimal(60), confidence="on_track"),
+                org.admin,
+            ),
+        )
+    finally:
+        other.close()
+
+    assert gate.calls == [1, 3, 2, 1]  # the group failed; the rest went together
+    assert group.groups == 1
+    assert values(services, contested) == [60, 50]  # retried on fresh state
+    assert [values(services, kr) for kr in (first, *krs)] == [[41], [42], [43]]
     assert services.ledger.verify().intact

@@ -31,9 +31,28 @@ class FakeLog:
             self.calls.append(list(rows))
             if "bad" in rows:
                 raise ValueError("refused")
+            for row in rows:  # no two stored rows share a key (a row's name)
+                if row in self.rows or rows.count(row) > 1:
+                    raise Taken(row)
             start = len(self.rows)
             self.rows.extend(rows)
             return [(start + i + 1, start + i) for i in range(len(rows))]
+
+
+class Taken(ValueError):
+    """A row of this key is stored already."""
+
+    def __init__(self, row: str) -> None:
+        super().__init__(f"{row} is taken")
+        self.row = row
+
+
+def taken(error: BaseException) -> str | None:
+    return error.row if isinstance(error, Taken) else None
+
+
+def keyed(log: FakeLog) -> GroupCommit:
+    return GroupCommit(log.append, key=lambda row: row, stored=taken)
 
 
 def wait_for(condition: Any) -> None:
@@ -45,7 +64,8 @@ def wait_for(condition: Any) -> None:
 
 
 def ask_in_threads(group: GroupCommit, log: FakeLog, asks: list[list[str]]) -> dict[str, Any]:
-    """The first ask holds the log while the others queue; then the log is released."""
+    """The first ask holds the log while the others queue, one after another in the
+    order given; then the log is released."""
     results: dict[str, Any] = {}
 
     def run(rows: list[str]) -> None:
@@ -58,9 +78,9 @@ def ask_in_threads(group: GroupCommit, log: FakeLog, asks: list[list[str]]) -> d
     first.start()
     log.entered.wait()
     others = [threading.Thread(target=run, args=(rows,)) for rows in asks[1:]]
-    for thread in others:
+    for queued, thread in enumerate(others, start=1):  # they queue in the order given
         thread.start()
-    wait_for(lambda: len(group._queue) == len(others))
+        wait_for(lambda queued=queued: len(group._queue) == queued)
     log.release.set()
     for thread in [first, *others]:
         thread.join()
@@ -103,3 +123,39 @@ def test_an_append_alone_goes_at_once_and_errors_reach_the_asker() -> None:
     with pytest.raises(ValueError, match="refused"):
         group.append(["bad"])
     assert group.append(["y"]) == [(2, 1)]
+
+
+def test_an_append_whose_row_is_stored_already_fails_and_the_rest_still_go_together() -> None:
+    log = FakeLog()
+    log.rows.append("x1")  # another writer stored it first
+    group = keyed(log)
+
+    results = ask_in_threads(group, log, [["a1"], ["b1"], ["x1"], ["c1"]])
+
+    assert isinstance(results["x1"], Taken)
+    assert log.calls[1:] == [["b1", "x1", "c1"], ["b1", "c1"]]
+    assert [log.rows[p - 1] for p, _ in results["c1"]] == ["c1"]
+    assert group.groups == 1
+
+
+def test_appends_of_one_group_writing_the_same_row_are_kept_apart() -> None:
+    log = FakeLog()
+    group = keyed(log)
+
+    results = ask_in_threads(group, log, [["a1"], ["b1"], ["c1", "c2"], ["c2"], ["d1"]])
+
+    assert log.calls[1:] == [["b1", "c1", "c2", "d1"], ["c2"]]
+    assert [log.rows[p - 1] for p, _ in results["c1"]] == ["c1", "c2"]
+    assert isinstance(results["c2"], Taken)
+    assert group.groups == 1
+
+
+def test_a_failure_naming_no_single_append_sends_each_alone() -> None:
+    log = FakeLog()
+    group = keyed(log)
+
+    results = ask_in_threads(group, log, [["a1"], ["b1"], ["bad"], ["c1"]])
+
+    assert isinstance(results["bad"], ValueError)
+    assert log.calls[2:] == [["b1"], ["bad"], ["c1"]]
+    assert group.groups == 0
