@@ -37,7 +37,7 @@ from web import create_app
 
 def peak_rss_mb() -> float:
     """The largest resident set of this process or of any child it waited for (the
-    views' bulk loads run in children)."""
+    bulk load runs in children)."""
     return (
         max(
             resource.getrusage(who).ru_maxrss
@@ -92,8 +92,8 @@ def raw_loop(dsn: str, schema: str, batch: int) -> tuple[int, float]:
 
 
 def build_views(models: ReadModels, batch: int, url: str) -> tuple[list[View], float]:
-    """Both views into a fresh generation, as a rebuild builds them (each in a process
-    of its own, a bulk load, then the indexes)."""
+    """Both views into a fresh generation, as a rebuild builds them (a bulk load shared
+    out by aggregate between processes, then the indexes)."""
     views: list[View] = [cls(getattr(models, name).generation + 1) for name, cls in VIEWS.items()]
     with models.store.transaction() as cursor:
         for view in views:
@@ -324,7 +324,8 @@ def build_and_compare(
     peak = peak_rss_mb()
     print(
         f"\nviews: audit + state over {events} events, built from zero as okr-ledger "
-        "rebuild does (each view in its own process: a bulk load, then the indexes)"
+        "rebuild does (the aggregates shared out between processes: a bulk load, then the "
+        "indexes)"
     )
     print(f"{'loop':<34} {'events/s':>10} {'seconds':>8}")
     print(f"{'read models (audit + state)':<34} {events / total:>10.0f} {total:>8.1f}")

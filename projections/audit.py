@@ -56,7 +56,8 @@ class AuditView(View):
             self.scopes[row["aggregate_id"]] = (row["cycle_id"], row["team_id"])
 
     def apply(self, cursor: Cursor, records: list[Record]) -> None:
-        unknown = {r.aggregate_id for r in records if r.version > 1} - self.scopes.keys()
+        created = {r.aggregate_id for r in records if r.version == 1}
+        unknown = {r.aggregate_id for r in records if r.version > 1} - created - self.scopes.keys()
         if unknown:
             self._load_scopes(cursor, unknown)
         rows = []

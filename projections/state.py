@@ -110,7 +110,8 @@ class StateView(View):
 
     def apply(self, cursor: Cursor, records: list[Record]) -> None:
         kept = [r for r in records if r.aggregate_type in KINDS]
-        unknown = {r.aggregate_id for r in kept if r.version > 1} - self.docs.keys()
+        created = {r.aggregate_id for r in kept if r.version == 1}
+        unknown = {r.aggregate_id for r in kept if r.version > 1} - created - self.docs.keys()
         if unknown:
             self._load_docs(cursor, unknown)
         touched: dict[str, tuple[Doc, Record, str | None, str]] = {}  # doc, event, team, text

@@ -50,17 +50,22 @@ class View:
             self.create_indexes(cursor)
 
     def create_indexes(self, cursor: Cursor) -> None:
-        """The secondary indexes; on PostgreSQL the tables' statistics too, so that the
+        for statement in self.index_statements(cursor.dialect):
+            cursor.execute(statement)
+
+    def index_statements(self, dialect: str) -> list[str]:
+        """What creates the secondary indexes, each on its own (a bulk load may run
+        them side by side); on PostgreSQL the tables' statistics too, so that the
         planner knows a bulk-loaded table's size at once rather than when autovacuum
         next passes (until then it picks plans for empty tables)."""
-        for number, (logical, columns) in enumerate(self.indexes):
-            cursor.execute(
-                f"CREATE INDEX IF NOT EXISTS {self.t(logical)}_i{number} "
-                f"ON {self.t(logical)} ({columns})"
-            )
-        if cursor.dialect == "postgres":
-            for logical in self.tables:
-                cursor.execute(f"ANALYZE {self.t(logical)}")
+        statements = [
+            f"CREATE INDEX IF NOT EXISTS {self.t(logical)}_i{number} "
+            f"ON {self.t(logical)} ({columns})"
+            for number, (logical, columns) in enumerate(self.indexes)
+        ]
+        if dialect == "postgres":
+            statements += [f"ANALYZE {self.t(logical)}" for logical in self.tables]
+        return statements
 
     def drop(self, cursor: Cursor) -> None:
         for logical in self.tables:

@@ -160,6 +160,12 @@ class ChainedPostgresApplicationRecorder(PostgresLogTables, PostgresApplicationR
             "FROM {0}.{1} WHERE notification_id > %s AND notification_id <= %s "
             "ORDER BY notification_id LIMIT %s"
         ).format(schema, events)
+        self._read_part = SQL(
+            "SELECT notification_id, originator_id::text, originator_version, topic, state "
+            "FROM {0}.{1} WHERE notification_id > %s AND notification_id <= %s "
+            "AND mod(get_byte(uuid_send(originator_id), 15), %s) = %s "
+            "ORDER BY notification_id"
+        ).format(schema, events)
         self._select_positions = SQL(
             "SELECT originator_version, notification_id FROM {0}.{1} WHERE originator_id = %s"
         ).format(schema, events)
@@ -267,6 +273,18 @@ class ChainedPostgresApplicationRecorder(PostgresLogTables, PostgresApplicationR
             conn.cursor(row_factory=tuple_row) as curs,
         ):
             curs.execute(self._read_page, (after, stop, limit), prepare=True)
+            return curs.fetchall()
+
+    def read_part(self, after: int, stop: int, part: int, parts: int) -> list[tuple[Any, ...]]:
+        """As ``read_page``, the stored events after ``after`` up to ``stop``, but only
+        those of the aggregates in ``part`` of ``parts`` (by the last byte of the
+        aggregate's id): several processes share out the aggregates this way without
+        each reading every event."""
+        with (
+            self.datastore.get_connection() as conn,
+            conn.cursor(row_factory=tuple_row) as curs,
+        ):
+            curs.execute(self._read_part, (after, stop, parts, part), prepare=True)
             return curs.fetchall()
 
     def select_events_after(self, after: Sequence[tuple[UUID, int]]) -> list[StoredEvent]:
