@@ -27,10 +27,31 @@ from kafka import ConsumerRebalanceListener, TopicPartition
 from eventlog.record import Record
 from eventlog.store import Cursor, Projection, ReadStore
 from streams.envelope import MalformedMessage, Watermark, parse
+from streams.fetching import Fetched, ProcessFetcher, fetched
 
 log = logging.getLogger(__name__)
 
 OFFSETS = "rm_kafka_offsets"
+GROUP_POLL_MS = 5
+"""how long the member's own poll waits for the group while a fetch is under way"""
+
+
+Parsed = dict[int, tuple[int, int, list[Record | Watermark]]]
+"""partition → (first offset, offset after the last, the messages read back in order)"""
+
+
+def read(batch: Fetched) -> Parsed:
+    """The fetched messages as records and watermarks; malformed ones are left out."""
+    parsed: Parsed = {}
+    for partition, (offsets, values) in batch.items():
+        items: list[Record | Watermark] = []
+        for offset, value in zip(offsets, values, strict=True):
+            try:
+                items.append(parse(value))
+            except MalformedMessage as error:
+                log.warning("skipping a malformed message at %s/%s: %s", partition, offset, error)
+        parsed[partition] = (offsets[0], offsets[-1] + 1, items)
+    return parsed
 
 
 class Resync(Exception):
@@ -66,7 +87,9 @@ class ProjectionWorker(ConsumerRebalanceListener):  # type: ignore[misc]
         self.before_commit: Any = None
         """a hook for fault-injection tests: raise here to crash mid-batch"""
         self._in_flight: Future[int] | None = None
-        """the batch being applied while the next one is polled (in ``run``)"""
+        """the batch being applied while the next one is fetched (in ``run``)"""
+        self._fetcher: ProcessFetcher | None = None
+        """while ``run`` runs: the process fetching the messages of its partitions"""
         with self.store.transaction() as cursor:
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {OFFSETS} (group_id TEXT NOT NULL, "
@@ -87,7 +110,7 @@ class ProjectionWorker(ConsumerRebalanceListener):  # type: ignore[misc]
     def on_partitions_assigned(self, assigned: Any) -> None:
         self._quiesce()
         self._forget()
-        self._seek(list(assigned))
+        self._seek(list(self.consumer.assignment()))
 
     def _quiesce(self) -> None:
         """Let the batch in flight end (committed or rolled back) before the caches
@@ -100,6 +123,7 @@ class ProjectionWorker(ConsumerRebalanceListener):  # type: ignore[misc]
             view.forget()
 
     def _seek(self, partitions: list[TopicPartition]) -> None:
+        """Read ``partitions`` (all this member holds) from their stored offsets."""
         every = sorted(self.consumer.partitions_for_topic(self.topic) or ())
         with self.store.transaction() as cursor:
             for number in every:  # a row per partition, so the lowest watermark is right
@@ -109,8 +133,12 @@ class ProjectionWorker(ConsumerRebalanceListener):  # type: ignore[misc]
                     (self.group, self.topic, number),
                 )
             stored = self._offsets(cursor)
-        for tp in partitions:
-            self.consumer.seek(tp, stored[tp.partition]["next_offset"])
+        if self._fetcher is None:
+            for tp in partitions:
+                self.consumer.seek(tp, stored[tp.partition]["next_offset"])
+            return
+        self.consumer.pause(*partitions)  # the member fetches nothing itself
+        self._fetcher.assign({p.partition: stored[p.partition]["next_offset"] for p in partitions})
 
     def _offsets(self, cursor: Cursor) -> dict[int, dict[str, Any]]:
         rows = cursor.execute(
@@ -123,16 +151,16 @@ class ProjectionWorker(ConsumerRebalanceListener):  # type: ignore[misc]
 
     def poll_once(self, timeout_ms: int = 500) -> int:
         """Apply one batch of messages; returns how many events it applied."""
-        batch = self.consumer.poll(timeout_ms=timeout_ms, max_records=self.batch_size)
+        batch = fetched(self.consumer.poll(timeout_ms=timeout_ms, max_records=self.batch_size))
         if not batch:
             return 0
         try:
-            return self._commit(batch)
+            return self._commit(read(batch))
         except Exception:
             self._recover()
             raise
 
-    def _commit(self, batch: dict[TopicPartition, list[Any]]) -> int:
+    def _commit(self, batch: Parsed) -> int:
         """Apply one polled batch in one transaction with the offsets it moves."""
         self.models.refresh()  # a rebuild may have swapped in new tables
         with self.store.transaction(durable=False) as cursor:
@@ -143,37 +171,22 @@ class ProjectionWorker(ConsumerRebalanceListener):  # type: ignore[misc]
         self._forget()
         self._seek(list(self.consumer.assignment()))
 
-    def _apply(self, cursor: Cursor, batch: dict[TopicPartition, list[Any]]) -> int:
+    def _apply(self, cursor: Cursor, batch: Parsed) -> int:
         stored = self._offsets(cursor)
         records: list[Record] = []
         updates = []
-        for tp, messages in batch.items():
-            row = stored[tp.partition]
-            if messages[0].offset != row["next_offset"]:
-                raise Resync(
-                    f"partition {tp.partition} is at {row['next_offset']}, "
-                    f"not {messages[0].offset}"
-                )
+        for partition, (first, end, items) in batch.items():
+            row = stored[partition]
+            if first != row["next_offset"]:
+                raise Resync(f"partition {partition} is at {row['next_offset']}, not {first}")
             last, watermark = row["last_position"], row["watermark"]
-            for message in messages:
-                try:
-                    item = parse(message.value)
-                except MalformedMessage as error:
-                    log.warning(
-                        "skipping a malformed message at %s/%s: %s",
-                        tp.partition,
-                        message.offset,
-                        error,
-                    )
-                    continue
+            for item in items:
                 if isinstance(item, Watermark):
                     watermark = max(watermark, item.position)
                 elif item.position > last:
                     records.append(item)
                     last = item.position
-            updates.append(
-                (messages[-1].offset + 1, last, watermark, tp.partition, row["next_offset"])
-            )
+            updates.append((end, last, watermark, partition, row["next_offset"]))
         records.sort(key=lambda r: r.position)
         for view in (self.models.audit, self.models.state):
             # a view is complete up to its own tracking position, whoever kept it: the
@@ -202,16 +215,21 @@ class ProjectionWorker(ConsumerRebalanceListener):  # type: ignore[misc]
         """Consume until ``stop`` is set. A failed batch is rolled back and read again
         from the stored offsets, so no error loses or doubles an event.
 
-        The next batch is polled (and its messages decoded by the Kafka client) while
-        the database applies the current one; batches still commit one after another,
-        each only after the one before it, and a batch polled behind a failed one is
-        dropped, since the stored offsets no longer match it."""
+        The messages are fetched (and decoded by the Kafka client) in a process of
+        their own (``streams.fetching``), the next batch while the current one is
+        applied; this member polls only to keep its place in the group. Batches still
+        commit one after another, each only after the one before it, and a batch
+        fetched behind a failed one is dropped, since the stored offsets no longer
+        match it."""
+        self._fetcher = ProcessFetcher(
+            self.consumer.config["bootstrap_servers"], self.topic, self.batch_size
+        )
         self.start()
         applying = ThreadPoolExecutor(max_workers=1, thread_name_prefix="views")
         try:
             while not stop.is_set():
                 try:
-                    batch = self.consumer.poll(timeout_ms=timeout_ms, max_records=self.batch_size)
+                    batch = read(self._next(timeout_ms))  # while the last one is applied
                     self._settle()
                     if batch:
                         self._in_flight = applying.submit(self._commit, batch)
@@ -226,7 +244,19 @@ class ProjectionWorker(ConsumerRebalanceListener):  # type: ignore[misc]
                 log.warning("the last batch failed (%s); it is read again on restart", error)
         finally:
             applying.shutdown()
+            self._fetcher.close()
+            self._fetcher = None
             self.consumer.close()
+
+    def _next(self, timeout_ms: int) -> Fetched:
+        """The group's business first (its partitions are paused: the member itself
+        fetches nothing), then the batch the fetching process has read meanwhile."""
+        assert self._fetcher is not None
+        if not self.consumer.assignment():
+            self.consumer.poll(timeout_ms=timeout_ms)  # joining the group
+            return {}
+        self.consumer.poll(timeout_ms=GROUP_POLL_MS)
+        return self._fetcher.next(timeout_ms) if self.consumer.assignment() else {}
 
     def _settle(self) -> None:
         """Wait for the batch in flight; if it failed, read again from the stored
