@@ -29,7 +29,7 @@ from okr_ledger.generator import generate
 from projections.rebuild import rebuild
 from streams.kafka import consumer, topic_producer
 from streams.publisher import Publisher
-from streams.worker import OFFSETS, ProjectionWorker
+from streams.worker import OFFSETS, ONE_ROW_OFFSETS, ProjectionWorker
 from tests import faults
 from tests.integration.broker import FAST_GROUP, Broker
 
@@ -303,3 +303,37 @@ def test_the_fetching_process_of_a_worker_killed_mid_batch_ends_with_it(
     while any(map(alive, helpers)):
         assert time.monotonic() < deadline, f"left running: {[p for p in helpers if alive(p)]}"
         time.sleep(0.1)
+
+
+def test_a_group_kept_in_one_row_per_partition_carries_its_place_over_to_both_views(
+    pg_url: str, topic: str
+) -> None:
+    services = bootstrap(Settings(database_url=pg_url))
+    group = f"views-{uuid4().hex[:8]}"
+    store = services.read_models.store
+    try:
+        with store.transaction() as cursor:
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {ONE_ROW_OFFSETS} (group_id TEXT NOT NULL, "
+                "topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset BIGINT NOT NULL, "
+                "last_position BIGINT NOT NULL, watermark BIGINT NOT NULL, "
+                "PRIMARY KEY (group_id, topic, partition))"
+            )
+            cursor.execute(
+                f"INSERT INTO {ONE_ROW_OFFSETS} VALUES "
+                "(%s, %s, 0, 7, 12, 10), (%s, %s, 1, 3, 9, 10)",
+                (group, topic, group, topic),
+            )
+        ProjectionWorker(services.read_models, None, topic, group)
+        with store.transaction() as cursor:
+            rows = cursor.execute(
+                f"SELECT view, partition, next_offset, last_position, watermark FROM {OFFSETS} "
+                "WHERE group_id = %s ORDER BY view, partition",
+                (group,),
+            ).fetchall()
+        assert [tuple(r.values()) for r in rows] == [
+            ("audit", 0, 7, 12, 10), ("audit", 1, 3, 9, 10),
+            ("state", 0, 7, 12, 10), ("state", 1, 3, 9, 10),
+        ]  # fmt: skip
+    finally:
+        services.close()
