@@ -9,8 +9,9 @@ so on two cores the decoding overlaps the worker's building instead of taking tu
 with it under one interpreter lock. The worker stays the group member: it keeps its
 partitions paused and polls only for the group's sake.
 
-One fetch is in flight while the worker applies the batch before it; telling the
-helper other partitions or offsets drops that fetch, so nothing fetched for an earlier
+Two fetches wait in line while the worker applies the batch before them (the helper
+starts the second as soon as the first is done); telling the helper other partitions
+or offsets drops them, so nothing fetched for an earlier
 assignment reaches the worker afterwards. The helper ends when the worker's process
 does, even by kill -9.
 """
@@ -22,6 +23,7 @@ import os
 import signal
 import threading
 import time
+from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
@@ -60,6 +62,10 @@ def _exit_with(parent: int) -> None:
     os._exit(0)
 
 
+def _ready() -> None:
+    """Nothing: the helper has started (and connected) once this returns."""
+
+
 def _assign(offsets: dict[int, int]) -> None:
     assert _consumer is not None
     partitions = [TopicPartition(_topic, number) for number in sorted(offsets)]
@@ -76,6 +82,10 @@ def _fetch(max_records: int, timeout_ms: int) -> Fetched:
     return fetched(_consumer.poll(timeout_ms=timeout_ms, max_records=max_records))
 
 
+AHEAD = 2
+"""fetches asked for before the worker needs them"""
+
+
 class ProcessFetcher:
     def __init__(self, servers: list[str], topic: str, max_records: int) -> None:
         self.max_records = max_records
@@ -85,7 +95,8 @@ class ProcessFetcher:
             initializer=_open,
             initargs=(servers, topic, os.getpid()),
         )
-        self._upcoming: Future[Fetched] | None = None
+        self._upcoming: deque[Future[Fetched]] = deque()
+        self._pool.submit(_ready).result()  # up before the group hands out partitions
 
     def assign(self, offsets: dict[int, int]) -> None:
         """Read these partitions from these offsets from now on (dropping the fetch in
@@ -94,18 +105,15 @@ class ProcessFetcher:
         self._pool.submit(_assign, offsets).result()
 
     def next(self, timeout_ms: int) -> Fetched:
-        """The messages fetched since the last call (waiting up to about ``timeout_ms``
-        for some); the next fetch starts at once."""
-        if self._upcoming is None:
-            self._upcoming = self._pool.submit(_fetch, self.max_records, timeout_ms)
-        batch = self._upcoming.result()
-        self._upcoming = self._pool.submit(_fetch, self.max_records, timeout_ms)
-        return batch
+        """The next batch of messages (waiting up to about ``timeout_ms`` for some);
+        the fetches after it are asked for at once."""
+        while len(self._upcoming) < AHEAD + 1:
+            self._upcoming.append(self._pool.submit(_fetch, self.max_records, timeout_ms))
+        return self._upcoming.popleft().result()
 
     def _drop(self) -> None:
-        upcoming, self._upcoming = self._upcoming, None
-        if upcoming is not None:
-            upcoming.exception()  # waited for, its messages dropped
+        while self._upcoming:
+            self._upcoming.popleft().exception()  # waited for, its messages dropped
 
     def close(self) -> None:
         self._pool.shutdown(cancel_futures=True)
