@@ -22,6 +22,7 @@ from tests.board.support import (
     sign_in,
 )
 from tests.conftest import build_org, grant_token
+from web.board import pages
 
 PAGES = [
     "/board/cycles",
@@ -149,6 +150,29 @@ def test_changes_between_two_dates_name_who_why_and_link_the_decision(admin: Fla
     assert re.search(r'href="/board/audit\?decision=[0-9a-f-]{36}"', html)
     later = admin.get(f"/board/cycles/{CYCLE}/changes?from=2026-08-13T00:00&to=2026-08-12T00:00")
     assert later.status_code == 422
+
+
+def test_changes_come_a_page_at_a_time_with_links_to_the_next_and_previous(
+    admin: FlaskClient, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(pages, "CHANGES_AT_ONCE", 3)
+    window = "from=2026-08-03T00:00&to=2026-08-21T00:00"
+    first = page_text(admin.get(f"/board/cycles/{CYCLE}/changes?{window}"))
+    second = page_text(admin.get(f"/board/cycles/{CYCLE}/changes?{window}&page=2"))
+    bad = admin.get(f"/board/cycles/{CYCLE}/changes?{window}&page=0")
+
+    total = int(re.search(r"(\d+) named changes", first).group(1))  # type: ignore[union-attr]
+    assert total > 6
+    assert "this page lists changes 1 to 3" in first
+    assert "this page lists changes 4 to 6" in second
+    assert first.count('<th scope="row">') == second.count('<th scope="row">') == 3
+    assert (
+        f'href="/board/cycles/{CYCLE}/changes?page=2&amp;from=2026-08-03T00:00'
+        '&amp;to=2026-08-21T00:00" rel="next"' in first
+    )
+    assert 'rel="prev"' not in first
+    assert f'href="/board/cycles/{CYCLE}/changes?page=1&amp;' in second
+    assert bad.status_code == 422
 
 
 def test_priority_history_shows_who_why_and_the_decision(admin: FlaskClient):

@@ -182,6 +182,17 @@ def priorities(cycle: str) -> Any:
     return render_template("board/priorities.html", cycle=found_cycle, body=found(body))
 
 
+CHANGES_AT_ONCE = 200
+"""How many named changes one page of the changes between two dates lists."""
+
+
+def page_number() -> int:
+    text = request.args.get("page", "1").strip()
+    if not text.isdigit() or not 1 <= int(text) <= 10**6:
+        raise BoardError(422, "validation_failed", "page: a whole number from 1", "page")
+    return int(text)
+
+
 @bp.get("/cycles/<cycle>/changes")
 def changes(cycle: str) -> Any:
     read = models()
@@ -190,24 +201,37 @@ def changes(cycle: str) -> Any:
     end = instant("to") or datetime.now(UTC).replace(second=0, microsecond=0)
     if start is None or end < start:
         raise BoardError(422, "validation_failed", "to: must not be before from", "to")
-    first, last = micros_of(start), micros_of(end)
+    first, last, page = micros_of(start), micros_of(end), page_number()
 
     def context() -> Any:
         found_changes = read.diff(cycle, first, last)
         if found_changes is None:
             return None
-        names = read.names(cycle, {c["id"] for c in found_changes if not c.get("label")})
+        skip = (page - 1) * CHANGES_AT_ONCE
+        shown = found_changes[skip : skip + CHANGES_AT_ONCE]
+        names = read.names(cycle, {c["id"] for c in shown if not c.get("label")})
         rows = [
             dict(
                 c,
                 subject=c.get("label") or names.get(c["id"]) or summary_of(c),
                 details=change_details(c),
             )
-            for c in found_changes
+            for c in shown
         ]
-        return {"cycle": found_cycle, "changes": rows, "start": start, "end": end}
+        return {
+            "cycle": found_cycle,
+            "changes": rows,
+            "total": len(found_changes),
+            "first_shown": skip + 1,
+            "page": page,
+            "pages": max(1, -(-len(found_changes) // CHANGES_AT_ONCE)),
+            "start": start,
+            "end": end,
+        }
 
-    body = kept_html(read, (found_cycle["id"], first, last), "board/changes_body.html", context)
+    body = kept_html(
+        read, (found_cycle["id"], first, last, page), "board/changes_body.html", context
+    )
     return render_template(
         "board/changes.html", cycle=found_cycle, body=found(body), start=start, end=end
     )
