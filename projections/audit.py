@@ -38,6 +38,7 @@ class AuditView(View):
         ("events", "actor, position"),
         ("events", "event_type, position"),
         ("events", "correlation_id"),
+        ("events", "cycle_id, recorded_at"),  # the changes of a window (diff)
     ]
 
     def __init__(self, generation: int = 1) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -38,6 +39,7 @@ EASED = "key_result_target_eased"
 reason, and reviews look for it."""
 
 
+@lru_cache(maxsize=512)
 def snake(name: str) -> str:
     """``KeyResult`` → ``key_result``, ``CheckInCorrected`` → ``check_in_corrected``."""
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
