@@ -219,13 +219,19 @@ class StateView(View):
             ).fetchall()
         else:
             column = "effective_at" if mode == EFFECTIVE else "recorded_at"
-            rows = cursor.execute(
-                f"SELECT v.doc FROM {self.t('versions')} v JOIN ("
-                f"SELECT id, MAX(version) AS version FROM {self.t('versions')} "
-                f"WHERE {scope} AND {column} <= %s GROUP BY id"
-                ") m ON v.id = m.id AND v.version = m.version",
-                [*params, as_of],
-            ).fetchall()
+            if cursor.dialect == "postgres":  # one pass over the versions in force
+                sql = (
+                    f"SELECT DISTINCT ON (id) doc FROM {self.t('versions')} "
+                    f"WHERE {scope} AND {column} <= %s ORDER BY id, version DESC"
+                )
+            else:
+                sql = (
+                    f"SELECT v.doc FROM {self.t('versions')} v JOIN ("
+                    f"SELECT id, MAX(version) AS version FROM {self.t('versions')} "
+                    f"WHERE {scope} AND {column} <= %s GROUP BY id"
+                    ") m ON v.id = m.id AND v.version = m.version"
+                )
+            rows = cursor.execute(sql, [*params, as_of]).fetchall()
         return [orjson.loads(row["doc"]) for row in rows]
 
     def docs_now(self, cursor: Cursor, cycle_id: str, idents: set[str]) -> list[Doc]:
@@ -336,8 +342,9 @@ class StateView(View):
 
     @staticmethod
     def _query(cursor: Cursor, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        if cursor.dialect == "postgres":
-            sql = re.sub(r":(\w+)", r"%(\1)s", sql)
+        if cursor.dialect == "postgres":  # its rows are fresh dictionaries already
+            cursor.raw.execute(re.sub(r":(\w+)", r"%(\1)s", sql), params)
+            return list(cursor.raw.fetchall())
         cursor.raw.execute(sql, params)
         return [dict(row) for row in cursor.raw.fetchall()]
 
