@@ -50,9 +50,14 @@ def decimal_text(value: Decimal | str | int | float | None) -> str | None:
     """
     if value is None:
         return None
-    if type(value) is str and _CANONICAL.match(value) and value != "-0":
+    kind = type(value)
+    if kind is str and _CANONICAL.match(value) and value != "-0":
         return value
-    if type(value) is bool:
+    if kind is Decimal and value.is_finite():  # scores: few values, written again and again
+        known = _DECIMAL_TEXTS.get(value)
+        if known is not None:
+            return known
+    if kind is bool:
         raise TypeError("a boolean is not a decimal")
     number = value if isinstance(value, Decimal) else Decimal(str(value))
     if not number.is_finite():
@@ -60,7 +65,15 @@ def decimal_text(value: Decimal | str | int | float | None) -> str | None:
     text = format(number, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
+    text = "0" if text == "-0" else text
+    if kind is Decimal and len(_DECIMAL_TEXTS) < 65_536:
+        _DECIMAL_TEXTS[number] = text
+    return text
+
+
+_DECIMAL_TEXTS: dict[Decimal, str] = {}
+"""canonical texts of the decimals met so far: equal decimals (``1.50`` and ``1.5``)
+have one text, so the value is the key"""
 
 
 def time_text(value: int | datetime | str | None) -> str | None:
