@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 
 import pytest
 from flask.testing import FlaskClient
@@ -21,7 +22,7 @@ from tests.board.support import (
     page_text,
     sign_in,
 )
-from tests.conftest import build_org, grant_token
+from tests.conftest import Org, build_org, grant_token
 from web.board import pages
 
 PAGES = [
@@ -254,7 +255,9 @@ def test_the_pack_cover_and_the_integrity_page_name_the_signed_checkpoint(
     assert log.verifier_key() in integrity
 
 
-def test_a_large_organisation_opens_its_cycle_on_a_team_picker():
+@pytest.fixture
+def large_org() -> Iterator[tuple[Services, Org]]:
+    """The test organisation with 12 more teams (more than a page shows at once)."""
     services = bootstrap(Settings(database_url="memory://"))
     try:
         org = build_org(services.bus)
@@ -262,15 +265,28 @@ def test_a_large_organisation_opens_its_cycle_on_a_team_picker():
             org.do(
                 m.FormTeam(key=f"team-{n}", name=f"Team {n}", level="team", parent_id=org.function)
             )
-        org.objective("Make renewals effortless so residents stay")
         grant_token(services.bus, TOKENS["admin"], name="admin.board")
-        services.read_models.catch_up()
-        client = board_app(services).test_client()
-        sign_in(client)
-        picker = page_text(client.get("/board/cycles/2026-Q3?as_of=2026-08-01T00:00"))
-        team = page_text(client.get("/board/cycles/2026-Q3?team=contact"))
+        yield services, org
     finally:
         services.close()
+
+
+def signed_in_board(services: Services) -> FlaskClient:
+    services.read_models.catch_up()
+    client = board_app(services).test_client()
+    sign_in(client)
+    return client
+
+
+def test_a_large_organisation_opens_its_cycle_on_a_team_picker(
+    large_org: tuple[Services, Org],
+):
+    services, org = large_org
+    org.objective("Make renewals effortless so residents stay")
+    client = signed_in_board(services)
+    picker = page_text(client.get("/board/cycles/2026-Q3?as_of=2026-08-01T00:00"))
+    team = page_text(client.get("/board/cycles/2026-Q3?team=contact"))
+
     assert "Choose a team" in picker
     assert "Make renewals effortless" not in picker
     assert (
@@ -281,33 +297,25 @@ def test_a_large_organisation_opens_its_cycle_on_a_team_picker():
     assert '<option value="team-11"' in team
 
 
-def test_a_large_organisation_reviews_and_packs_its_cycle_one_team_at_a_time():
-    services = bootstrap(Settings(database_url="memory://"))
-    try:
-        org = build_org(services.bus)
-        for n in range(12):
-            org.do(
-                m.FormTeam(key=f"team-{n}", name=f"Team {n}", level="team", parent_id=org.function)
-            )
-        ours = org.objective("Make renewals effortless so residents stay")
-        org.key_result(ours, "Lift renewals from 40 to 60")
-        theirs = org.objective("Answer every caller on the first try", team=org.other_team)
-        org.key_result(theirs, "Cut repeat calls from 30 to 10")
-        grant_token(services.bus, TOKENS["admin"], name="admin.board")
-        services.read_models.catch_up()
-        client = board_app(services).test_client()
-        sign_in(client)
-        pages = {
-            name: (
-                page_text(client.get(f"/board/cycles/2026-Q3/{name}")),
-                page_text(client.get(f"/board/cycles/2026-Q3/{name}?team=contact")),
-            )
-            for name in ("retrospective", "pack")
-        }
-        unknown = client.get("/board/cycles/2026-Q3/retrospective?team=nobody")
-    finally:
-        services.close()
-    for name, (picker, team) in pages.items():
+def test_a_large_organisation_reviews_and_packs_its_cycle_one_team_at_a_time(
+    large_org: tuple[Services, Org],
+):
+    services, org = large_org
+    ours = org.objective("Make renewals effortless so residents stay")
+    org.key_result(ours, "Lift renewals from 40 to 60")
+    theirs = org.objective("Answer every caller on the first try", team=org.other_team)
+    org.key_result(theirs, "Cut repeat calls from 30 to 10")
+    client = signed_in_board(services)
+    found = {
+        name: (
+            page_text(client.get(f"/board/cycles/2026-Q3/{name}")),
+            page_text(client.get(f"/board/cycles/2026-Q3/{name}?team=contact")),
+        )
+        for name in ("retrospective", "pack")
+    }
+    unknown = client.get("/board/cycles/2026-Q3/retrospective?team=nobody")
+
+    for name, (picker, team) in found.items():
         assert "Choose a team" in picker, name
         assert "Lift renewals from 40 to 60" not in picker, name
         assert f'href="/board/cycles/2026-Q3/{name}?team=team-11"' in picker, name
