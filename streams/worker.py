@@ -95,9 +95,6 @@ class ProjectionWorker(ConsumerRebalanceListener):  # type: ignore[misc]
         self.batch_size = batch_size
         self.before_commit: Any = None
         """a hook for fault-injection tests: raise here to crash mid-batch"""
-        self.between_commits: Any = None
-        """a hook for fault-injection tests: raise here to crash after the state view's
-        transaction committed and before the audit view's did (PostgreSQL)"""
         self._in_flight: Future[int] | None = None
         """the batch being applied while the next one is fetched (in ``run``)"""
         self._fetcher: ProcessFetcher | None = None
@@ -201,12 +198,9 @@ class ProjectionWorker(ConsumerRebalanceListener):  # type: ignore[misc]
         views = (self.models.audit, self.models.state)
         with contextlib.ExitStack() as transactions:
             if self.store.dialect == "postgres":  # each view on a connection of its own
-                cursors = [transactions.enter_context(self.store.transaction(durable=False))]
-                if self.between_commits:  # runs after the later one's commit (last in, first out)
-                    transactions.callback(self.between_commits)
-                cursors += [
+                cursors = [
                     transactions.enter_context(self.store.transaction(durable=False))
-                    for _ in views[1:]
+                    for _ in views
                 ]
                 applying = [
                     self._views.submit(self._apply, c, n, v, batch)

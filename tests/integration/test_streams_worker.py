@@ -155,41 +155,6 @@ def test_a_worker_whose_batch_fails_before_commit_rolls_it_back_and_reads_it_aga
     assert_equal_to_a_clean_rebuild(services)
 
 
-def test_a_worker_that_dies_between_the_two_views_commits_leaves_one_a_batch_ahead_and_mends_it(
-    pg_url: str, broker: Broker, topic: str, published_demo: tuple[Services, int]
-) -> None:
-    services, head = published_demo
-    group = f"views-{uuid4().hex[:8]}"
-    failing = worker(pg_url, broker, topic, group, batch_size=40)
-    crashes: list[int] = []
-    ahead: list[tuple[int, int]] = []
-
-    def crash_after_the_state_view_committed_the_third_batch() -> None:
-        crashes.append(len(crashes) + 1)
-        if len(crashes) == 3:
-            ahead.append(applied_by_view(services, group))
-            raise RuntimeError("the worker dies between the two commits")
-
-    failing.between_commits = crash_after_the_state_view_committed_the_third_batch
-    with running(failing):
-        wait_for_position(services, head)
-    audit, state = ahead[0]
-    assert state > audit, f"the state view committed a batch the audit view did not: {ahead}"
-    assert_equal_to_a_clean_rebuild(services)
-
-
-def applied_by_view(services: Services, group: str) -> tuple[int, int]:
-    """How many messages each view (audit, state) has applied, over all partitions."""
-    store = services.read_models.store
-    with store.transaction() as cursor:
-        rows = cursor.execute(
-            f"SELECT view, SUM(next_offset) AS n FROM {OFFSETS} WHERE group_id = %s GROUP BY view",
-            (group,),
-        ).fetchall()
-    found = {row["view"]: int(row["n"]) for row in rows}
-    return found.get("audit", 0), found.get("state", 0)
-
-
 def consumed(services: Services, group: str) -> int:
     """How many messages the group has applied, over all partitions."""
     store = services.read_models.store
