@@ -4,7 +4,6 @@ builds, through repeated messages, failed batches and kill -9."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
@@ -14,7 +13,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -29,7 +27,7 @@ from okr_ledger.generator import generate
 from projections.rebuild import rebuild
 from streams.kafka import consumer, topic_producer
 from streams.publisher import Publisher
-from streams.worker import OFFSETS, ONE_ROW_OFFSETS, ProjectionWorker
+from streams.worker import OFFSETS, ProjectionWorker
 from tests import faults
 from tests.integration.broker import FAST_GROUP, Broker
 
@@ -263,77 +261,3 @@ def test_a_worker_carries_on_into_tables_a_rebuild_swapped_in(
         assert later > head
         wait_for_position(services, later)
     assert_equal_to_a_clean_rebuild(services)
-
-
-def children_of(pid: int) -> set[int]:
-    """The processes whose parent is ``pid`` (read from /proc; zombies count as gone)."""
-    found = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if fields[0] != "Z" and int(fields[1]) == pid:
-                found.add(int(stat.parent.name))
-    return found
-
-
-def alive(pid: int) -> bool:
-    with contextlib.suppress(OSError):
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    return False
-
-
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
-def test_the_fetching_process_of_a_worker_killed_mid_batch_ends_with_it(
-    pg_url: str, broker: Broker, topic: str, published_demo: tuple[Services, int]
-) -> None:
-    group = f"views-{uuid4().hex[:8]}"
-    process = subprocess.Popen(
-        faults.command("worker", 2, pg_url, *WORKER),
-        env=worker_env(broker, topic, group), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        faults.wait_until_paused(process)  # a batch came from the fetching process
-        helpers = children_of(process.pid)
-        assert helpers, "the worker fetches in a process of its own"
-    finally:
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait()
-        process.stdout.close()  # type: ignore[union-attr]
-    deadline = time.monotonic() + 30
-    while any(map(alive, helpers)):
-        assert time.monotonic() < deadline, f"left running: {[p for p in helpers if alive(p)]}"
-        time.sleep(0.1)
-
-
-def test_a_group_kept_in_one_row_per_partition_carries_its_place_over_to_both_views(
-    pg_url: str, topic: str
-) -> None:
-    services = bootstrap(Settings(database_url=pg_url))
-    group = f"views-{uuid4().hex[:8]}"
-    store = services.read_models.store
-    try:
-        with store.transaction() as cursor:
-            cursor.execute(
-                f"CREATE TABLE IF NOT EXISTS {ONE_ROW_OFFSETS} (group_id TEXT NOT NULL, "
-                "topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset BIGINT NOT NULL, "
-                "last_position BIGINT NOT NULL, watermark BIGINT NOT NULL, "
-                "PRIMARY KEY (group_id, topic, partition))"
-            )
-            cursor.execute(
-                f"INSERT INTO {ONE_ROW_OFFSETS} VALUES "
-                "(%s, %s, 0, 7, 12, 10), (%s, %s, 1, 3, 9, 10)",
-                (group, topic, group, topic),
-            )
-        ProjectionWorker(services.read_models, None, topic, group)
-        with store.transaction() as cursor:
-            rows = cursor.execute(
-                f"SELECT view, partition, next_offset, last_position, watermark FROM {OFFSETS} "
-                "WHERE group_id = %s ORDER BY view, partition",
-                (group,),
-            ).fetchall()
-        assert [tuple(r.values()) for r in rows] == [
-            ("audit", 0, 7, 12, 10), ("audit", 1, 3, 9, 10),
-            ("state", 0, 7, 12, 10), ("state", 1, 3, 9, 10),
-        ]  # fmt: skip
-    finally:
-        services.close()
