@@ -131,13 +131,22 @@ def tree_order(teams: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return ordered
 
 
+def asked_team(read: ReadModels) -> tuple[str | None, list[dict[str, Any]], Any]:
+    """``?team=`` as asked, every team in tree order, and the team it names (if any)."""
+    team = request.args.get("team") or None
+    teams = tree_order(read.teams())
+    return team, teams, next((t for t in teams if team in (t["key"], t["id"])), None)
+
+
+def too_many_teams(teams: list[dict[str, Any]]) -> bool:
+    return sum(t.get("level") == "team" for t in teams) > TEAMS_AT_ONCE
+
+
 @bp.get("/cycles/<cycle>")
 def overview(cycle: str) -> Any:
     as_of, mode = instant("as_of"), time_mode()
-    team = request.args.get("team") or None
     read = models()
-    teams = tree_order(read.teams())
-    chosen = next((t for t in teams if team in (t["key"], t["id"])), None)
+    team, teams, chosen = asked_team(read)
     shown = {
         "as_of": as_of,
         "mode": mode,
@@ -145,7 +154,7 @@ def overview(cycle: str) -> Any:
         "team_name": chosen["name"] if chosen else team,
         "all_teams": teams,
     }
-    if team is None and sum(t.get("level") == "team" for t in teams) > TEAMS_AT_ONCE:
+    if team is None and too_many_teams(teams):
         return render_template(
             "board/overview_teams.html", cycle=found(read.cycle(cycle)), **shown
         )
@@ -242,12 +251,10 @@ def chosen_team(
 ) -> tuple[dict[str, Any] | None, str | None]:
     """The team of ``?team=`` (None for all), and, for an organisation of more teams
     than ``TEAMS_AT_ONCE`` asked for no team, the page that picks one instead."""
-    team = request.args.get("team") or None
-    teams = tree_order(read.teams())
-    chosen = next((t for t in teams if team in (t["key"], t["id"])), None)
+    team, teams, chosen = asked_team(read)
     if team is not None and chosen is None:
         raise BoardError(404, "not_found", "no such team")
-    if chosen is None and sum(t.get("level") == "team" for t in teams) > TEAMS_AT_ONCE:
+    if chosen is None and too_many_teams(teams):
         picker = render_template(
             "board/retrospective_teams.html",
             cycle=cycle,
