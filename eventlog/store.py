@@ -38,22 +38,30 @@ class Cursor:
             self.raw.executemany(self._sql(sql), rows)
 
     def select_in(
-        self, head: str, values: Sequence[Any], chunk: int = 500
+        self,
+        head: str,
+        values: Sequence[Any],
+        chunk: int = 500,
+        *,
+        params: Sequence[Any] = (),
+        tail: str = "",
     ) -> Iterator[dict[str, Any]]:
-        """The rows of ``head`` (a query ending in ``... IN``) over ``values``: on
-        PostgreSQL in one statement with the values as one array (``= ANY``), on SQLite
-        asked in chunks (it bounds how many parameters one statement takes)."""
+        """The rows of ``head`` (a query ending in ``... IN``, its own ``params`` first)
+        over ``values``, then ``tail``: on PostgreSQL in one statement with the values as
+        one array (``= ANY``), on SQLite asked in chunks (it bounds how many parameters
+        one statement takes)."""
         if not values:
             return
+        if not head.endswith(" IN"):
+            raise ValueError("select_in takes a query ending in ... IN")
         if self.dialect == "postgres":
-            if not head.endswith(" IN"):
-                raise ValueError("select_in takes a query ending in ... IN")
-            yield from self.execute(f"{head[:-3]} = ANY(%s)", [list(values)]).fetchall()
+            sql = f"{head[:-3]} = ANY(%s){tail}"
+            yield from self.execute(sql, [*params, list(values)]).fetchall()
             return
         for start in range(0, len(values), chunk):
             part = values[start : start + chunk]
             marks = ", ".join(["%s"] * len(part))
-            yield from self.execute(f"{head} ({marks})", part).fetchall()
+            yield from self.execute(f"{head} ({marks}){tail}", [*params, *part]).fetchall()
 
     def fetchall(self) -> list[dict[str, Any]]:
         return [dict(row) for row in self.raw.fetchall()]

@@ -247,27 +247,18 @@ class StateView(View):
         """The documents of ``idents`` (those of the cycle or global) as the ledger knew
         them at ``as_of`` (recorded time), by id: what ``docs_of_cycle`` gives for these
         aggregates, read by their primary key instead of over the whole cycle."""
-        wanted = sorted(idents)
         t = self.t("versions")
-        scope = "(cycle_id = %s OR cycle_id IS NULL) AND recorded_at <= %s"
+        rows = cursor.select_in(
+            f"SELECT v.doc FROM {t} v JOIN (SELECT id, MAX(version) AS version FROM {t} "
+            "WHERE (cycle_id = %s OR cycle_id IS NULL) AND recorded_at <= %s AND id IN",
+            sorted(idents),
+            params=[cycle_id, as_of],
+            tail=" GROUP BY id) m ON v.id = m.id AND v.version = m.version",
+        )
         found: dict[str, Doc] = {}
-        if cursor.dialect == "postgres":
-            parts = [(wanted, "id = ANY(%s)", [wanted])] if wanted else []
-        else:
-            parts = [
-                (c, f"id IN ({', '.join(['%s'] * len(c))})", c)
-                for c in (wanted[i : i + 500] for i in range(0, len(wanted), 500))
-            ]
-        for _, test, params in parts:
-            rows = cursor.execute(
-                f"SELECT v.doc FROM {t} v JOIN (SELECT id, MAX(version) AS version FROM {t} "
-                f"WHERE {test} AND {scope} GROUP BY id) m "
-                "ON v.id = m.id AND v.version = m.version",
-                [*params, cycle_id, as_of],
-            ).fetchall()
-            for row in rows:
-                doc = orjson.loads(row["doc"])
-                found[doc["id"]] = doc
+        for row in rows:
+            doc = orjson.loads(row["doc"])
+            found[doc["id"]] = doc
         return found
 
     def check_ins(
@@ -298,19 +289,15 @@ class StateView(View):
             current = "c.effective_at <= :t AND c.superseded_at IS NULL"
         params: dict[str, Any] = {"cycle": cycle_id, "t": as_of}
         if history_for is None and only is not None:
-            if not only:
-                return []
-            params["krs"] = sorted(only)
-            if cursor.dialect == "postgres":
-                test = "c.kr_id = ANY(:krs)"
-            else:
-                names = [f"k{i}" for i in range(len(only))]
-                params.update(zip(names, params.pop("krs"), strict=True))
-                test = f"c.kr_id IN ({', '.join(f':{n}' for n in names)})"
-            return self._query(
-                cursor, f"SELECT * FROM {t} c WHERE c.cycle_id = :cycle AND {test} AND {current}",
-                params,
-            )  # fmt: skip
+            times = [as_of] * current.count(":t")
+            return list(
+                cursor.select_in(
+                    f"SELECT * FROM {t} c WHERE c.cycle_id = %s AND "
+                    f"{current.replace(':t', '%s')} AND c.kr_id IN",
+                    sorted(only),
+                    params=[cycle_id, *times],
+                )
+            )
         if history_for is not None and latest_for is not None and cursor.dialect == "postgres":
             sql = (
                 f"SELECT c.* FROM unnest(CAST(:krs AS text[])) AS k(id) CROSS JOIN LATERAL ("
