@@ -9,6 +9,7 @@ import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from flask import Response, current_app, stream_with_context
@@ -287,10 +288,11 @@ def cycle_retrospective(models: ReadModels, query: dict[str, Any], cycle: str) -
     docs/scoring.md of the source."""
     now, policy, n = now_micros(), query["policy"], query["sandbagging_cycles"]
     team = query.get("team")
+    review = partial(
+        models.retrospective, cycle, now=now, policy=policy, sandbagging_cycles=n, team=team
+    )
     if query["format"] == "csv":
-        report = models.retrospective(
-            cycle, now=now, policy=policy, sandbagging_cycles=n, team=team
-        )
+        report = review()
         if report is None:
             return None
         response = Response(retrospective_csv(report), mimetype="text/csv")
@@ -299,9 +301,7 @@ def cycle_retrospective(models: ReadModels, query: dict[str, Any], cycle: str) -
         return response
 
     def with_charts() -> Any:
-        report = models.retrospective(
-            cycle, now=now, policy=policy, sandbagging_cycles=n, team=team
-        )
+        report = review()
         for kr in report["key_results"] if report else ():
             kr["chart"] = f"/api/v1/cycles/{cycle}/retrospective/key-results/{kr['id']}/chart.svg"
         return report
