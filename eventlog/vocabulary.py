@@ -124,14 +124,20 @@ def _micros_text(value: int) -> str:
     tens of thousands of times per answer)."""
     days, rest = divmod(value, DAY_MICROS)
     seconds, micros = divmod(rest, 1_000_000)
-    hours, seconds = divmod(seconds, 3600)
-    minutes, seconds = divmod(seconds, 60)
-    return f"{_day_text(days)}T{hours:02d}:{minutes:02d}:{seconds:02d}.{micros:06d}Z"
+    return f"{_day_text(days)}T{_clock_text(seconds)}.{micros:06d}Z"
 
 
 @lru_cache(maxsize=8192)
 def _day_text(days: int) -> str:
     return (EPOCH.date() + timedelta(days=days)).isoformat()
+
+
+@lru_cache(maxsize=86_400)
+def _clock_text(seconds: int) -> str:
+    """``HH:MM:SS`` of a second of the day."""
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}"
 
 
 def json_default(value: Any) -> Any:

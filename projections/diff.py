@@ -25,7 +25,7 @@ from ledger.objective import Objective
 from ledger.priorities import Priorities
 from ledger.strategy import Strategy
 from ledger.team import Team
-from projections.reducers import KINDS, MEASUREMENTS, Doc, reduce
+from projections.reducers import KINDS, MEASUREMENTS, Doc, fresh, reduce
 from projections.snapshot import Snapshot
 
 AGGREGATES: tuple[type[LedgerAggregate], ...] = (
@@ -87,9 +87,10 @@ def change_name(r: Record) -> str:
 
 
 def field_changes(before: Doc | None, after: Doc) -> tuple[dict[str, Any], list[str]]:
-    """Top-level fields set (with their new values) and removed."""
+    """Top-level fields set (with their new values, shared with ``after``, which is
+    never changed in place) and removed."""
     before = before or {}
-    changed = {k: copy.deepcopy(v) for k, v in after.items() if before.get(k, ...) != v}
+    changed = {k: v for k, v in after.items() if before.get(k, ...) != v}
     removed = [k for k in before if k not in after]
     return changed, removed
 
@@ -120,21 +121,21 @@ def diff(start: Snapshot, rows: list[dict[str, Any]], decisions: dict[str, Doc])
             "id": r.aggregate_id,
             "position": r.position,
             "who": r.actor,
-            "when": time_text(r.recorded_at),
-            "effective": time_text(r.effective_at),
+            "when": (when := time_text(r.recorded_at)),
+            "effective": when if r.effective_at == r.recorded_at else time_text(r.effective_at),
             "why": r.reason,
             "decision": decision_json(r.decision_id, decisions),
         }
         if r.event_type in MEASUREMENTS:
             change["check_in"] = {
                 **r.data,
-                "effective_at": time_text(r.effective_at),
-                "recorded_at": time_text(r.recorded_at),
+                "effective_at": change["effective"],
+                "recorded_at": change["when"],
             }
             changes.append(change)
             continue
         before = docs.get(r.aggregate_id)  # replaced below, never changed in place
-        after = reduce(copy.deepcopy(before), r)
+        after = reduce(fresh(before), r)
         if after is None:
             continue
         docs[r.aggregate_id] = after

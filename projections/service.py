@@ -20,6 +20,7 @@ from projections.diff import diff
 from projections.follower import Follower
 from projections.history import priority_history
 from projections.okrs import alignment_graph, cycle_json, kpi_board, okr_tree
+from projections.reducers import MEASUREMENTS
 from projections.retrospective import retrospective, team_ref
 from projections.sandbagging import SANDBAGGING_CYCLES, sandbagging_advice, sandbagging_streaks
 from projections.snapshot import Snapshot, load_snapshot
@@ -311,7 +312,9 @@ class ReadModels(Remembering, AuditQueries):
                 "NULL) AND recorded_at > %s AND recorded_at <= %s ORDER BY position",
                 (cycle_id, start, end),
             ).fetchall()
-            touched = {row["aggregate_id"] for row in rows}
+            touched = {  # a check-in changes no document: its key result's is not read
+                row["aggregate_id"] for row in rows if row["event_type"] not in MEASUREMENTS
+            } - {row["aggregate_id"] for row in rows if row["version"] == 1}  # nor a new one's
             named = {row["decision_id"] for row in rows if row["decision_id"]}
             first = Snapshot(
                 {"id": cycle_id}, state.docs_at(cursor, cycle_id, touched, start), as_of=start

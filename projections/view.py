@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any, ClassVar
 
 import orjson
 
 from eventlog.record import Record
 from eventlog.store import Cursor
+
+TEXT = re.compile(r"\bTEXT\b")
 
 
 def scope_of(record: Record) -> tuple[str | None, str | None]:
@@ -43,8 +46,13 @@ class View:
         return f"rm_{self.name}_{logical}_g{self.generation}"
 
     def create(self, cursor: Cursor, *, indexes: bool = True) -> None:
-        """Create the tables (and their indexes, unless a bulk load adds them after)."""
+        """Create the tables (and their indexes, unless a bulk load adds them after).
+        On PostgreSQL every text column compares byte by byte (``COLLATE "C"``): the
+        order is the one SQLite and Python give (code points), and sorting ids to build
+        an index is about twice as fast as under a libc collation."""
         for logical, (columns, _) in self.tables.items():
+            if cursor.dialect == "postgres":
+                columns = TEXT.sub('TEXT COLLATE "C"', columns)
             cursor.execute(f"CREATE TABLE IF NOT EXISTS {self.t(logical)} ({columns})")
         if indexes:
             self.create_indexes(cursor)
