@@ -63,26 +63,6 @@ class Cursor:
             marks = ", ".join(["%s"] * len(part))
             yield from self.execute(f"{head} ({marks}){tail}", [*params, *part]).fetchall()
 
-    @contextmanager
-    def pipeline(self) -> Iterator[None]:
-        """Queries ``send`` sends inside this block go to PostgreSQL together, without
-        waiting for each other's answers: the database runs the next while this process
-        reads the first one's rows. On SQLite, a plain block."""
-        if self.dialect == "postgres":
-            with self.raw.connection.pipeline():
-                yield
-        else:
-            yield
-
-    def send(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
-        """A query on a cursor of its own (in a ``pipeline`` block, sent at once); its
-        rows are read with that cursor's ``fetchall``."""
-        if self.dialect == "postgres":
-            raw = self.raw.connection.cursor()
-            raw.execute(sql, params)
-            return Cursor(raw, self.dialect)
-        return Fetched(self.execute(sql, params).fetchall(), self.dialect)
-
     def fetchall(self) -> list[dict[str, Any]]:
         rows = self.raw.fetchall()
         if self.dialect == "postgres":  # its rows are fresh dictionaries already
@@ -118,18 +98,6 @@ class Cursor:
             self.raw.executemany(
                 f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
             )
-
-
-class Fetched(Cursor):
-    """A query's rows read already (what ``send`` gives on SQLite, whose cursor holds
-    one query's rows at a time)."""
-
-    def __init__(self, rows: list[dict[str, Any]], dialect: str) -> None:
-        super().__init__(None, dialect)
-        self._rows = rows
-
-    def fetchall(self) -> list[dict[str, Any]]:
-        return self._rows
 
 
 class Projection(Protocol):

@@ -12,7 +12,7 @@ from eventlog.store import Cursor
 from ledger.scoring import KeyResultScore, ScoringPolicy
 from projections.facts import KeyResultFacts, day
 from projections.reducers import Doc
-from projections.state import RECORDED, StateView, decode_docs
+from projections.state import RECORDED, StateView
 
 FULL_HISTORY_KINDS = ("band", "milestone")
 
@@ -91,49 +91,33 @@ def load_snapshot(
     kinds: tuple[str, ...] | None = None,
 ) -> Snapshot | None:
     """The cycle's OKR set (of one team, if given; with the documents of ``kinds`` and
-    the cycle's only, if given); None if the cycle did not exist then.
-
-    On PostgreSQL, the documents, the latest check-ins of a whole cycle and the cycles
-    are asked for together: the database looks the check-ins up while the documents
-    are decoded here."""
+    the cycle's only, if given); None if the cycle did not exist then."""
     if kinds is not None and "cycle" not in kinds:
         kinds = ("cycle", *kinds)
-    whole = team is None and not full_history and cursor.dialect == "postgres"
-    with cursor.pipeline():
-        found = cursor.send(*view.docs_query(cursor.dialect, cycle_id, as_of, mode, team, kinds))
-        latest = None
-        if whole:
-            latest = cursor.send(*view.latest_check_ins_query(cycle_id, as_of, mode))
-        every_cycle = cursor.send(*view.docs_of_kind_query("cycle"))
-        docs = {d["id"]: d for d in decode_docs(found)}
-        cycle = docs.get(cycle_id)
-        if cycle is None or cycle["type"] != "cycle":
-            return None
-        history_for = None
-        if not full_history:
-            history_for = {
-                d["id"] for d in docs.values()
-                if d["type"] == "key_result" and d.get("kind") in FULL_HISTORY_KINDS
-            }  # fmt: skip
-        key_results = [d["id"] for d in docs.values() if d["type"] == "key_result"]
-        if latest is not None and history_for is not None:
-            wanted = docs.keys() - history_for
-            rows = [r for r in latest.fetchall() if r["kr_id"] in wanted]
-            if history_for:
-                rows += view.check_ins(
-                    cursor, cycle_id, as_of=as_of, mode=mode, history_for=history_for,
-                    latest_for=[],
-                )  # fmt: skip
-        else:
-            rows = view.check_ins(
-                cursor, cycle_id, as_of=as_of, mode=mode, history_for=history_for,
-                latest_for=key_results, only=None if team is None else key_results,
-            )  # fmt: skip
-        cycles = {d["id"]: d for d in decode_docs(every_cycle)}
+    docs = {
+        d["id"]: d
+        for d in view.docs_of_cycle(
+            cursor, cycle_id, as_of=as_of, mode=mode, team=team, kinds=kinds
+        )
+    }
+    cycle = docs.get(cycle_id)
+    if cycle is None or cycle["type"] != "cycle":
+        return None
+    history_for = None
+    if not full_history:
+        history_for = {
+            d["id"] for d in docs.values()
+            if d["type"] == "key_result" and d.get("kind") in FULL_HISTORY_KINDS
+        }  # fmt: skip
     check_ins: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
+    key_results = [d["id"] for d in docs.values() if d["type"] == "key_result"]
+    for row in view.check_ins(
+        cursor, cycle_id, as_of=as_of, mode=mode, history_for=history_for, latest_for=key_results,
+        only=None if team is None else key_results,
+    ):  # fmt: skip
         row.pop("newest", None)
         row.pop("superseded_at", None)
         if team is None or row["kr_id"] in docs:
             check_ins[row["kr_id"]].append(row)
+    cycles = {d["id"]: d for d in view.docs_of_kind(cursor, "cycle")}
     return Snapshot(cycle, docs, dict(check_ins), as_of, mode, cycles)

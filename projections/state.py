@@ -26,18 +26,6 @@ CHECK_IN_COLUMNS = (
 )  # row[9] is recorded_at, row[11] supersedes  # fmt: skip
 MEASUREMENT_COLUMNS = ("position", "kpi_id", "value", "effective_at", "recorded_at", "actor")
 RECORDED, EFFECTIVE = "recorded", "effective"
-CURRENT = {
-    None: ("c.superseded_at IS NULL", 0),
-    RECORDED: ("c.recorded_at <= :t AND (c.superseded_at IS NULL OR c.superseded_at > :t)", 2),
-    EFFECTIVE: ("c.effective_at <= :t AND c.superseded_at IS NULL", 1),
-}
-"""A check-in current now, as known at an instant ``:t`` (recorded time), or true at
-it (effective time, corrections known now applied); with how often ``:t`` appears."""
-
-
-def decode_docs(cursor: Cursor) -> list[Doc]:
-    """The documents of the rows a query's ``doc`` column holds."""
-    return [orjson.loads(row["doc"]) for row in cursor.fetchall()]
 
 
 class StateView(View):
@@ -218,19 +206,6 @@ class StateView(View):
         """The documents of a cycle's aggregates and of the global ones (teams,
         strategies, KPIs), now or as of an instant; of one team's only, if given
         (with the cycle's and the strategies'); of those ``kinds`` only, if given."""
-        sql, params = self.docs_query(cursor.dialect, cycle_id, as_of, mode, team, kinds)
-        return decode_docs(cursor.execute(sql, params))
-
-    def docs_query(
-        self,
-        dialect: str,
-        cycle_id: str,
-        as_of: int | None = None,
-        mode: str = RECORDED,
-        team: str | None = None,
-        kinds: tuple[str, ...] | None = None,
-    ) -> tuple[str, list[Any]]:
-        """The query ``docs_of_cycle`` sends, with its parameters."""
         scope, params = "(cycle_id = %s OR cycle_id IS NULL)", [cycle_id]
         if team is not None:
             scope += " AND (team_id = %s OR team_id IS NULL)"
@@ -239,38 +214,25 @@ class StateView(View):
             scope += f" AND kind IN ({', '.join(['%s'] * len(kinds))})"
             params.extend(kinds)
         if as_of is None:
-            return f"SELECT doc FROM {self.t('nodes')} WHERE {scope}", params
-        column = "effective_at" if mode == EFFECTIVE else "recorded_at"
-        if dialect == "postgres":  # one pass over the versions in force
-            sql = (
-                f"SELECT DISTINCT ON (id) doc FROM {self.t('versions')} "
-                f"WHERE {scope} AND {column} <= %s ORDER BY id, version DESC"
-            )
+            rows = cursor.execute(
+                f"SELECT doc FROM {self.t('nodes')} WHERE {scope}", params
+            ).fetchall()
         else:
-            sql = (
-                f"SELECT v.doc FROM {self.t('versions')} v JOIN ("
-                f"SELECT id, MAX(version) AS version FROM {self.t('versions')} "
-                f"WHERE {scope} AND {column} <= %s GROUP BY id"
-                ") m ON v.id = m.id AND v.version = m.version"
-            )
-        return sql, [*params, as_of]
-
-    def latest_check_ins_query(
-        self, cycle_id: str, as_of: int | None, mode: str
-    ) -> tuple[str, list[Any]]:
-        """PostgreSQL: the latest current check-in of each key result of the cycle, each
-        looked up by index, without the key results' documents (what ``check_ins`` gives
-        with every key result of the cycle in ``latest_for``; also for key results that
-        did not exist yet at ``as_of``, which have no check-in then)."""
-        current, times = CURRENT[mode if as_of is not None else None]
-        sql = (
-            f"SELECT c.* FROM unnest(ARRAY(SELECT id FROM {self.t('nodes')} WHERE "
-            "cycle_id = %s AND kind = 'key_result')) AS k(id) CROSS JOIN LATERAL ("
-            f"SELECT * FROM {self.t('check_ins')} c WHERE c.kr_id = k.id AND "
-            f"{current.replace(':t', '%s')} ORDER BY c.effective_at DESC, "
-            "c.recorded_at DESC, c.position DESC LIMIT 1) c"
-        )
-        return sql, [cycle_id, *[as_of] * times]
+            column = "effective_at" if mode == EFFECTIVE else "recorded_at"
+            if cursor.dialect == "postgres":  # one pass over the versions in force
+                sql = (
+                    f"SELECT DISTINCT ON (id) doc FROM {self.t('versions')} "
+                    f"WHERE {scope} AND {column} <= %s ORDER BY id, version DESC"
+                )
+            else:
+                sql = (
+                    f"SELECT v.doc FROM {self.t('versions')} v JOIN ("
+                    f"SELECT id, MAX(version) AS version FROM {self.t('versions')} "
+                    f"WHERE {scope} AND {column} <= %s GROUP BY id"
+                    ") m ON v.id = m.id AND v.version = m.version"
+                )
+            rows = cursor.execute(sql, [*params, as_of]).fetchall()
+        return [orjson.loads(row["doc"]) for row in rows]
 
     def docs_now(self, cursor: Cursor, cycle_id: str, idents: set[str]) -> list[Doc]:
         """The documents now of ``idents`` that are the cycle's or global."""
@@ -332,7 +294,12 @@ class StateView(View):
         cycle's key results, one team's say) and every check-in wanted, only theirs are
         read, by their index."""
         t = self.t("check_ins")
-        current, _ = CURRENT[mode if as_of is not None else None]
+        if as_of is None:
+            current = "c.superseded_at IS NULL"
+        elif mode == RECORDED:
+            current = "c.recorded_at <= :t AND (c.superseded_at IS NULL OR c.superseded_at > :t)"
+        else:
+            current = "c.effective_at <= :t AND c.superseded_at IS NULL"
         params: dict[str, Any] = {"cycle": cycle_id, "t": as_of}
         if history_for is None and only is not None:
             times = [as_of] * current.count(":t")
@@ -389,10 +356,10 @@ class StateView(View):
         ).fetchall()
 
     def docs_of_kind(self, cursor: Cursor, kind: str) -> list[Doc]:
-        return decode_docs(cursor.execute(*self.docs_of_kind_query(kind)))
-
-    def docs_of_kind_query(self, kind: str) -> tuple[str, list[Any]]:
-        return f"SELECT doc FROM {self.t('nodes')} WHERE kind = %s", [kind]
+        rows = cursor.execute(
+            f"SELECT doc FROM {self.t('nodes')} WHERE kind = %s", (kind,)
+        ).fetchall()
+        return [orjson.loads(row["doc"]) for row in rows]
 
     def versions_of(self, cursor: Cursor, cycle_id: str, kind: str) -> list[dict[str, Any]]:
         return cursor.execute(
