@@ -6,14 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 from uuid import UUID
 
 from ledger.base import require_finite
 from ledger.exceptions import RuleViolation
-
-if TYPE_CHECKING:
-    from ledger.check_ins import CheckIn
 
 INCREASE, DECREASE, BAND, MILESTONE, BASELINE = (
     "increase",
@@ -114,6 +111,16 @@ def is_easing(kind: str, old: Target, new: Target) -> bool:
     return False
 
 
+class Reading(Protocol):
+    """What the aim and scoring rules read of a check-in: its value and the instant it
+    took effect (``CheckIn`` has both, and so do the read side's lighter readings)."""
+
+    @property
+    def value(self) -> Decimal: ...
+    @property
+    def effective_at(self) -> datetime: ...
+
+
 class Aiming(Protocol):
     """What the aim rules read of a key result: the aggregate, or a read model's facts."""
 
@@ -123,7 +130,7 @@ class Aiming(Protocol):
     def kind(self) -> str: ...
     @property
     def aim(self) -> Target: ...
-    def latest_check_in(self, *, as_of: datetime | None = None) -> CheckIn | None: ...
+    def latest_check_in(self, *, as_of: datetime | None = None) -> Reading | None: ...
 
 
 def aim_met(kr: Aiming) -> bool:

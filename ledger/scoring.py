@@ -27,8 +27,8 @@ from itertools import pairwise
 from typing import Protocol
 from uuid import UUID
 
-from ledger.aim import BAND, BASELINE, DECREASE, INCREASE, MILESTONE, Aiming, Target
-from ledger.check_ins import CheckIn, ScoreOverride
+from ledger.aim import BAND, BASELINE, DECREASE, INCREASE, MILESTONE, Aiming, Reading, Target
+from ledger.check_ins import ScoreOverride
 
 ZERO, ONE = Decimal(0), Decimal(1)
 PLACES = Decimal("0.001")
@@ -49,8 +49,8 @@ class Scorable(Aiming, Protocol):
     def override(self) -> ScoreOverride | None: ...
     @property
     def is_live(self) -> bool: ...
-    def current_check_ins(self, *, as_of: datetime | None = None) -> Sequence[CheckIn]: ...
-    def latest_check_in(self, *, as_of: datetime | None = None) -> CheckIn | None: ...
+    def current_check_ins(self, *, as_of: datetime | None = None) -> Sequence[Reading]: ...
+    def latest_check_in(self, *, as_of: datetime | None = None) -> Reading | None: ...
 
 
 @dataclass(frozen=True)

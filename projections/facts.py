@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from eventlog.vocabulary import micros, moment
-from ledger.key_result import CheckIn, ScoreOverride, Target
+from ledger.key_result import ScoreOverride, Target
 from ledger.scoring import DEFAULT_POLICY, KeyResultScore, ScoringPolicy, score_key_result
 from projections.reducers import Doc
 
@@ -23,18 +23,16 @@ def day(value: str | None) -> date | None:
     return None if value is None else date.fromisoformat(value)
 
 
-def check_in_of(row: dict[str, Any]) -> CheckIn:
-    return CheckIn(
-        id=UUID(row["check_in_id"]),
-        value=Decimal(row["value"]),
-        confidence=row["confidence"],
-        note=row["note"],
-        blockers=(),
-        effective_at=moment(row["effective_at"]),
-        recorded_at=moment(row["recorded_at"]),
-        actor=row["actor"],
-        supersedes=UUID(row["supersedes"]) if row.get("supersedes") else None,
-    )
+class Measured(NamedTuple):
+    """A check-in as scoring reads it (``ledger.aim.Reading``): its value and the instant
+    it took effect; the rest of the row is not needed to score."""
+
+    value: Decimal
+    effective_at: datetime
+
+
+def reading_of(row: dict[str, Any]) -> Measured:
+    return Measured(Decimal(row["value"]), moment(row["effective_at"]))
 
 
 def override_of(override: dict[str, Any] | None) -> ScoreOverride | None:
@@ -53,8 +51,8 @@ class KeyResultFacts:
     """A key result as the read side knows it; scored by ``ledger.scoring``.
 
     Its check-ins are kept as read-side rows, in effective-time order, and turned into
-    the ledger's ``CheckIn`` only when scoring asks for them: a metric key result is
-    scored from its latest check-in alone, so one is built, not its whole history."""
+    readings (``Measured``) only when scoring asks for them: a metric key result is
+    scored from its latest check-in alone, so one is read, not its whole history."""
 
     id: UUID
     kind: str
@@ -67,7 +65,7 @@ class KeyResultFacts:
     """its current check-ins' rows, in effective-time order"""
     ends_on: date | None = None
     """the last day of its cycle"""
-    _check_ins: list[CheckIn] | None = field(default=None, repr=False, compare=False)
+    _readings: list[Measured] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def of(
@@ -95,23 +93,23 @@ class KeyResultFacts:
         )
 
     @property
-    def check_ins(self) -> list[CheckIn]:
-        if self._check_ins is None:
-            self._check_ins = [check_in_of(row) for row in self.rows]
-        return self._check_ins
+    def readings(self) -> list[Measured]:
+        if self._readings is None:
+            self._readings = [reading_of(row) for row in self.rows]
+        return self._readings
 
     @property
     def is_live(self) -> bool:
         return self.status == "live"
 
-    def current_check_ins(self, *, as_of: datetime | None = None) -> list[CheckIn]:
+    def current_check_ins(self, *, as_of: datetime | None = None) -> list[Measured]:
         if as_of is None:
-            return list(self.check_ins)
-        return [c for c in self.check_ins if c.effective_at <= as_of]
+            return list(self.readings)
+        return [c for c in self.readings if c.effective_at <= as_of]
 
-    def latest_check_in(self, *, as_of: datetime | None = None) -> CheckIn | None:
+    def latest_check_in(self, *, as_of: datetime | None = None) -> Measured | None:
         if as_of is None:
-            return check_in_of(self.rows[-1]) if self.rows else None
+            return reading_of(self.rows[-1]) if self.rows else None
         current = self.current_check_ins(as_of=as_of)
         return current[-1] if current else None
 

@@ -264,6 +264,10 @@ def team_summaries(
     by_team: dict[str, list[Doc]] = defaultdict(list)
     for objective in objectives:
         by_team[objective["team_id"]].append(objective)
+    loose_by_team: dict[str, list[str]] = defaultdict(list)
+    for initiative in initiatives:
+        if not initiative["key_result_ids"]:
+            loose_by_team[initiative["team_id"]].append(initiative["id"])
     summaries = []
     for team_id, owned in sorted(by_team.items()):
         team = snapshot.docs.get(team_id, {})
@@ -279,9 +283,6 @@ def team_summaries(
             )
         if team_id in sandbagging:
             found.append(sandbagging_advice(sandbagging[team_id]))
-        loose = [
-            i["id"] for i in initiatives if i["team_id"] == team_id and not i["key_result_ids"]
-        ]
         summaries.append(
             {
                 "id": team_id,
@@ -289,7 +290,7 @@ def team_summaries(
                 "name": team.get("name"),
                 "objectives": len(counted),
                 "advice": found,
-                "initiatives_without_key_results": loose,
+                "initiatives_without_key_results": loose_by_team.get(team_id, []),
             }
         )
     return summaries
