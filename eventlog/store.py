@@ -19,6 +19,13 @@ from eventlog.record import Record
 from ledger.application import Ledger
 
 
+def text_array(values: Iterable[Any]) -> str:
+    """A PostgreSQL array literal of the values' texts (``CAST(%s AS text[])`` reads it):
+    written here in one join, where psycopg's list dumper costs microseconds a value."""
+    quoted = (str(v).replace("\\", "\\\\").replace('"', '\\"') for v in values)
+    return "{" + ",".join(f'"{v}"' for v in quoted) + "}"
+
+
 class Cursor:
     """One transaction's cursor, speaking ``%s`` placeholders on both dialects."""
 
@@ -55,8 +62,12 @@ class Cursor:
         if not head.endswith(" IN"):
             raise ValueError("select_in takes a query ending in ... IN")
         if self.dialect == "postgres":
-            sql = f"{head[:-3]} = ANY(%s){tail}"
-            yield from self.execute(sql, [*params, list(values)]).fetchall()
+            if all(type(v) is str for v in values):
+                sql = f"{head[:-3]} = ANY(CAST(%s AS text[])){tail}"
+                yield from self.execute(sql, [*params, text_array(values)]).fetchall()
+            else:
+                sql = f"{head[:-3]} = ANY(%s){tail}"
+                yield from self.execute(sql, [*params, list(values)]).fetchall()
             return
         for start in range(0, len(values), chunk):
             part = values[start : start + chunk]

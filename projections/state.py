@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from eventlog.record import Record
-from eventlog.store import Cursor
+from eventlog.store import Cursor, text_array
 from projections.reducers import KINDS, MEASUREMENTS, Doc, reduce
 from projections.view import View, dumps
 
@@ -256,7 +256,7 @@ class StateView(View):
                 f"SELECT v.doc FROM unnest(CAST(:ids AS text[])) AS k(id) CROSS JOIN LATERAL "
                 f"(SELECT doc FROM {t} v WHERE v.id = k.id AND (v.cycle_id = :cycle OR "
                 "v.cycle_id IS NULL) AND v.recorded_at <= :t ORDER BY v.version DESC LIMIT 1) v",
-                {"ids": sorted(idents), "cycle": cycle_id, "t": as_of},
+                {"ids": text_array(sorted(idents)), "cycle": cycle_id, "t": as_of},
             )
         else:
             rows = list(
@@ -318,13 +318,13 @@ class StateView(View):
                 f"WHERE c.kr_id = k.id AND {current} ORDER BY c.effective_at DESC, "
                 "c.recorded_at DESC, c.position DESC LIMIT 1) c"
             )
-            params["krs"] = [k for k in latest_for if k not in history_for]
+            params["krs"] = text_array(k for k in latest_for if k not in history_for)
             rows = self._query(cursor, sql, params)
             if history_for:
-                params["krs"] = sorted(history_for)
+                params["krs"] = text_array(sorted(history_for))
                 rows += self._query(
                     cursor,
-                    f"SELECT * FROM {t} c WHERE c.kr_id = ANY(:krs) AND {current}",
+                    f"SELECT * FROM {t} c WHERE c.kr_id = ANY(CAST(:krs AS text[])) AND {current}",
                     params,
                 )
             return rows
