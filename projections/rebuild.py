@@ -97,7 +97,10 @@ def index_and_track(store: ReadStore, views: Sequence[View], head: int) -> None:
     def run(statement: str) -> None:
         with store.transaction() as cursor:
             if store.dialect == "postgres":
-                cursor.execute("SET LOCAL maintenance_work_mem TO '256MB'")
+                cursor.execute(  # builds run side by side already: no workers of their own
+                    "SET LOCAL maintenance_work_mem TO '256MB'; "
+                    "SET LOCAL max_parallel_maintenance_workers TO 0"
+                )
             cursor.execute(statement)
 
     side_by_side = PARTS if store.dialect == "postgres" else 1
