@@ -24,9 +24,14 @@ def perfect_teams(snapshot: Snapshot, policy: ScoringPolicy = DEFAULT_POLICY) ->
     for doc in snapshot.in_cycle("key_result"):
         if doc["status"] == "live":
             by_team[doc["team_id"]].append(doc)
-    return {  # a team is out at its first key result short of 1.0
-        team for team, docs in by_team.items()
-        if all(snapshot.score(doc, policy).final == 1 for doc in docs)
+    # a team is out at its first key result short of 1.0: each team's first key result
+    # is read and scored, then the others of the teams still in
+    snapshot.prefetch([docs[0]["id"] for docs in by_team.values()])
+    still = {t: docs for t, docs in by_team.items() if snapshot.score(docs[0], policy).final == 1}
+    snapshot.prefetch([doc["id"] for docs in still.values() for doc in docs[1:]])
+    return {
+        team for team, docs in still.items()
+        if all(snapshot.score(doc, policy).final == 1 for doc in docs[1:])
     }  # fmt: skip
 
 

@@ -136,6 +136,7 @@ class ReadModels(Remembering, AuditQueries):
         full_history: bool = False,
         team: str | None = None,
         kinds: tuple[str, ...] | None = None,
+        check_ins_when_asked: bool = False,
     ) -> Snapshot | None:
         return load_snapshot(
             self.state,
@@ -146,6 +147,7 @@ class ReadModels(Remembering, AuditQueries):
             full_history=full_history,
             team=resolve(team, Team) if team else None,
             kinds=kinds,
+            check_ins_when_asked=check_ins_when_asked,
         )
 
     def okrs(
@@ -214,10 +216,10 @@ class ReadModels(Remembering, AuditQueries):
         """The teams on a streak of perfect scores up to the snapshot's cycle (seen at
         the snapshot's instant), with the cycles of the streak."""
 
-        def load(cycle_id: str) -> Snapshot | None:  # its key results are all it needs
-            return self.snapshot(
+        def load(cycle_id: str) -> Snapshot | None:  # its key results are all it needs,
+            return self.snapshot(  # and the check-ins of those scored
                 cursor, cycle_id, as_of=snapshot.as_of, mode=snapshot.mode, team=team,
-                kinds=("key_result",),
+                kinds=("key_result",), check_ins_when_asked=True,
             )  # fmt: skip
 
         return sandbagging_streaks(snapshot, snapshot.cycles.values(), load, n=n, policy=policy)

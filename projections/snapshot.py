@@ -5,6 +5,7 @@ time, later corrections applied)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,21 @@ class Snapshot:
         default_factory=dict, repr=False, compare=False
     )
     _cycle_keys: dict[str, str] | None = field(default=None, repr=False, compare=False)
+    fetch: Callable[[list[str]], dict[str, list[dict[str, Any]]]] | None = field(
+        default=None, repr=False, compare=False
+    )
+    """reads key results' check-ins when asked (``prefetch``); None: all are read"""
+    _fetched: set[str] = field(default_factory=set, repr=False, compare=False)
+
+    def prefetch(self, key_results: list[str]) -> None:
+        """Read the check-ins of these key results, if not read yet (before scoring them,
+        in a snapshot whose check-ins are read when asked)."""
+        if self.fetch is None:
+            return
+        wanted = [k for k in dict.fromkeys(key_results) if k not in self._fetched]
+        if wanted:
+            self.check_ins.update(self.fetch(wanted))
+            self._fetched.update(wanted)
 
     @property
     def cycle_keys(self) -> dict[str, str]:
@@ -89,9 +105,12 @@ def load_snapshot(
     full_history: bool = False,
     team: str | None = None,
     kinds: tuple[str, ...] | None = None,
+    check_ins_when_asked: bool = False,
 ) -> Snapshot | None:
     """The cycle's OKR set (of one team, if given; with the documents of ``kinds`` and
-    the cycle's only, if given); None if the cycle did not exist then."""
+    the cycle's only, if given); None if the cycle did not exist then. With
+    ``check_ins_when_asked``, key results' check-ins are read only for those named to
+    ``Snapshot.prefetch`` (within this cursor's transaction)."""
     if kinds is not None and "cycle" not in kinds:
         kinds = ("cycle", *kinds)
     docs = {
@@ -103,14 +122,41 @@ def load_snapshot(
     cycle = docs.get(cycle_id)
     if cycle is None or cycle["type"] != "cycle":
         return None
+
+    def read(key_results: list[str]) -> dict[str, list[dict[str, Any]]]:
+        return check_ins_of(
+            view, cursor, cycle_id, docs, key_results, as_of=as_of, mode=mode,
+            full_history=full_history, team=team,
+        )  # fmt: skip
+
+    cycles = {d["id"]: d for d in view.docs_of_kind(cursor, "cycle")}
+    if check_ins_when_asked:
+        return Snapshot(cycle, docs, {}, as_of, mode, cycles, fetch=read)
+    key_results = [d["id"] for d in docs.values() if d["type"] == "key_result"]
+    return Snapshot(cycle, docs, read(key_results), as_of, mode, cycles)
+
+
+def check_ins_of(
+    view: StateView,
+    cursor: Cursor,
+    cycle_id: str,
+    docs: dict[str, Doc],
+    key_results: list[str],
+    *,
+    as_of: int | None,
+    mode: str,
+    full_history: bool,
+    team: str | None,
+) -> dict[str, list[dict[str, Any]]]:
+    """The current check-ins of ``key_results`` (of the cycle, among ``docs``), by key
+    result: every one for those scored from all theirs (or for all, ``full_history``),
+    the latest for the others."""
     history_for = None
     if not full_history:
         history_for = {
-            d["id"] for d in docs.values()
-            if d["type"] == "key_result" and d.get("kind") in FULL_HISTORY_KINDS
+            k for k in key_results if docs[k].get("kind") in FULL_HISTORY_KINDS
         }  # fmt: skip
     check_ins: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    key_results = [d["id"] for d in docs.values() if d["type"] == "key_result"]
     for row in view.check_ins(
         cursor, cycle_id, as_of=as_of, mode=mode, history_for=history_for, latest_for=key_results,
         only=None if team is None else key_results,
@@ -119,5 +165,4 @@ def load_snapshot(
         row.pop("superseded_at", None)
         if team is None or row["kr_id"] in docs:
             check_ins[row["kr_id"]].append(row)
-    cycles = {d["id"]: d for d in view.docs_of_kind(cursor, "cycle")}
-    return Snapshot(cycle, docs, dict(check_ins), as_of, mode, cycles)
+    return dict(check_ins)
