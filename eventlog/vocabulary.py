@@ -51,8 +51,13 @@ def decimal_text(value: Decimal | str | int | float | None) -> str | None:
     if value is None:
         return None
     kind = type(value)
-    if kind is str and _CANONICAL.match(value) and value != "-0":
-        return value
+    if kind is str:
+        if value in _CANONICAL_TEXTS:
+            return value
+        if _CANONICAL.match(value) and value != "-0":
+            if len(_CANONICAL_TEXTS) < 65_536:
+                _CANONICAL_TEXTS.add(value)
+            return value
     if kind is Decimal and value.is_finite():  # scores: few values, written again and again
         known = _DECIMAL_TEXTS.get(value)
         if known is not None:
@@ -71,6 +76,8 @@ def decimal_text(value: Decimal | str | int | float | None) -> str | None:
     return text
 
 
+_CANONICAL_TEXTS: set[str] = set()
+"""decimal texts met so far that are canonical already (documents hold them as text)"""
 _DECIMAL_TEXTS: dict[Decimal, str] = {}
 """canonical texts of the decimals met so far: equal decimals (``1.50`` and ``1.5``)
 have one text, so the value is the key"""

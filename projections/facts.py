@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -17,6 +18,12 @@ from projections.reducers import Doc
 
 def number(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
+
+
+@lru_cache(maxsize=65_536)
+def uuid_of(text: str) -> UUID:
+    """The id of a document's text (the same key results are scored again and again)."""
+    return UUID(text)
 
 
 def day(value: str | None) -> date | None:
@@ -72,7 +79,7 @@ class KeyResultFacts:
         cls, doc: Doc, check_ins: list[dict[str, Any]], *, ends_on: date | None = None
     ) -> KeyResultFacts:
         return cls(
-            id=UUID(doc["id"]),
+            id=uuid_of(doc["id"]),
             kind=doc["kind"],
             aim=Target(
                 number(doc.get("baseline")),
