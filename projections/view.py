@@ -95,7 +95,12 @@ class View:
     def fingerprint(self, cursor: Cursor) -> str:
         """SHA-256 over every row of every table, in key order."""
         digest = hashlib.sha256()
-        for logical, (_, order) in sorted(self.tables.items()):
+        for logical, (columns, order) in sorted(self.tables.items()):
+            if cursor.dialect == "postgres":  # byte order, whatever a generation's collation
+                texts = set(re.findall(r"(\w+) TEXT\b", columns))
+                order = ", ".join(
+                    f'{key} COLLATE "C"' if key in texts else key for key in order.split(", ")
+                )
             cursor.execute(f"SELECT * FROM {self.t(logical)} ORDER BY {order}")
             while rows := cursor.fetchmany(5000):
                 for row in rows:
