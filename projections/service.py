@@ -275,7 +275,8 @@ class ReadModels(Remembering, AuditQueries):
 
     def _priority_history(self, cycle_id: str) -> Any:
         with self.reading() as cursor:
-            docs = {d["id"]: d for d in self.state.docs_of_cycle(cursor, cycle_id)}
+            named = ("cycle", "team", "objective", "decision")  # what the history names
+            docs = {d["id"]: d for d in self.state.docs_of_cycle(cursor, cycle_id, kinds=named)}
             if docs.get(cycle_id, {}).get("type") != "cycle":
                 return None
             versions = self.state.versions_of(cursor, cycle_id, "priorities")
