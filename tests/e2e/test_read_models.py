@@ -43,6 +43,7 @@ from okr_ledger import demo
 from okr_ledger.bootstrap import Services, bootstrap
 from okr_ledger.config import Settings
 from projections.diff import apply_diff
+from projections.state import StateView
 from tests.conftest import FakeClock
 from tests.e2e.conftest import World, error_of
 from web import create_app
@@ -709,6 +710,36 @@ def test_applying_the_diff_to_the_okr_set_at_from_gives_the_set_at_to(
 
     assert docs == end.docs
     assert current_values(check_ins) == current_values(end.check_ins)
+
+
+@pytest.mark.parametrize(
+    "window",
+    [
+        {"from": "2026-07-30T00:00:00Z", "to": "2026-08-04T00:00:00Z"},
+        {"from": "2026-06-01T00:00:00Z", "to": "2026-10-15T00:00:00Z"},
+    ],
+    ids=["a week of check-ins and a correction", "before the cycle to after its close"],
+)
+def test_a_diff_reads_the_earlier_documents_only_of_what_its_window_changes(
+    quarter: Demo, window: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    models = quarter.services.read_models
+    asked: set[str] = set()
+    read = StateView.docs_at
+
+    def recording(view: StateView, cursor: Any, cycle_id: str, idents: Any, as_of: int) -> Any:
+        if as_of == micros(window["from"]):
+            asked.update(idents)
+        return read(view, cursor, cycle_id, idents, as_of)
+
+    monkeypatch.setattr(StateView, "docs_at", recording)
+    models.answers.clear()
+    changes = quarter.json(f"{CYCLE}/diff", **window)["changes"]
+
+    created = {c["id"] for c in changes if "id" in c.get("set", {})}  # from no document
+    changed = {c["id"] for c in changes if "check_in" not in c}
+    assert asked == changed - created
+    assert any("check_in" in c for c in changes), "the window holds check-ins"
 
 
 def current_values(check_ins: dict[str, list[dict[str, Any]]]) -> dict[str, set[Any]]:
