@@ -59,8 +59,13 @@ def pages(rng: random.Random, cycles: int, teams: int) -> list[tuple[str, str, s
             f"/api/v1/cycles/{key}/okrs?as_of={iso}&time=effective&team={team}",
         ),
         (
-            "priority history",
+            "priority history (team picker)",
             f"/board/cycles/{key}/priorities",
+            "/api/v1/cycles",
+        ),
+        (
+            "priority history, one team",
+            f"/board/cycles/{key}/priorities?team={team}",
             f"/api/v1/cycles/{key}/priorities/history",
         ),
         (

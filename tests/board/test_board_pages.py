@@ -297,7 +297,7 @@ def test_a_large_organisation_opens_its_cycle_on_a_team_picker(
     assert '<option value="team-11"' in team
 
 
-def test_a_large_organisation_reviews_and_packs_its_cycle_one_team_at_a_time(
+def test_a_large_organisation_reviews_packs_and_ranks_its_cycle_one_team_at_a_time(
     large_org: tuple[Services, Org],
 ):
     services, org = large_org
@@ -311,16 +311,19 @@ def test_a_large_organisation_reviews_and_packs_its_cycle_one_team_at_a_time(
             page_text(client.get(f"/board/cycles/2026-Q3/{name}")),
             page_text(client.get(f"/board/cycles/2026-Q3/{name}?team=contact")),
         )
-        for name in ("retrospective", "pack")
+        for name in ("retrospective", "pack", "priorities")
     }
     unknown = client.get("/board/cycles/2026-Q3/retrospective?team=nobody")
 
     for name, (picker, team) in found.items():
         assert "Choose a team" in picker, name
-        assert "Lift renewals from 40 to 60" not in picker, name
+        assert "Make renewals effortless" not in picker, name
         assert f'href="/board/cycles/2026-Q3/{name}?team=team-11"' in picker, name
-        assert "Lift renewals from 40 to 60" in team, name
-        assert "Cut repeat calls from 30 to 10" not in team, name
+        assert "Make renewals effortless so residents stay" in team, name
+        assert "Answer every caller on the first try" not in team, name
+    for name in ("retrospective", "pack"):
+        assert "Lift renewals from 40 to 60" in found[name][1], name
+        assert "Cut repeat calls from 30 to 10" not in found[name][1], name
     assert unknown.status_code == 404
 
 

@@ -182,13 +182,19 @@ def overview(cycle: str) -> Any:
 def priorities(cycle: str) -> Any:
     read = models()
     found_cycle = found(read.cycle(cycle))
-    body = kept_html(
-        read,
-        (found_cycle["id"],),
-        "board/priorities_body.html",
-        lambda: ((h := read.priority_history(cycle)) is not None and {"history": h}) or None,
-    )
-    return render_template("board/priorities.html", cycle=found_cycle, body=found(body))
+    team, picker = chosen_team(read, "board.priorities", "priority history", found_cycle)
+    if picker is not None:
+        return picker
+    team_id = team["id"] if team else None
+
+    def context() -> dict[str, Any] | None:
+        history = read.priority_history(cycle)
+        if history is None:
+            return None
+        return {"history": [h for h in history if team_id in (None, h["team_id"])]}
+
+    body = kept_html(read, (found_cycle["id"], team_id), "board/priorities_body.html", context)
+    return render_template("board/priorities.html", cycle=found_cycle, body=found(body), team=team)
 
 
 CHANGES_AT_ONCE = 200
