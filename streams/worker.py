@@ -100,8 +100,13 @@ class ProjectionWorker(ConsumerRebalanceListener):  # type: ignore[misc]
             view.forget()
 
     def _seek(self, partitions: list[TopicPartition]) -> None:
+        """Move the partitions to their stored offsets. This runs in the rebalance
+        listener, which kafka-python calls inline on its own loop, heartbeats included:
+        it must be short, so its rows (zeros for partitions never seen) commit without
+        waiting for the disk, like the batches' own offsets (a crash loses nothing the
+        next seek does not write again)."""
         every = sorted(self.consumer.partitions_for_topic(self.topic) or ())
-        with self.store.transaction() as cursor:
+        with self.store.transaction(durable=False) as cursor:
             for number in every:  # a row per partition, so the lowest watermark is right
                 cursor.execute(
                     f"INSERT INTO {OFFSETS} VALUES (%s, %s, %s, 0, 0, 0) "
