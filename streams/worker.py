@@ -65,6 +65,8 @@ class ProjectionWorker(ConsumerRebalanceListener):  # type: ignore[misc]
         self.batch_size = batch_size
         self.before_commit: Any = None
         """a hook for fault-injection tests: raise here to crash mid-batch"""
+        self.before_track: Any = None
+        """a hook for tests: called once the lowest watermark is read, before it is tracked"""
         self._in_flight: Future[int] | None = None
         """the batch being applied while the next one is polled (in ``run``)"""
         with self.store.transaction() as cursor:
@@ -195,10 +197,20 @@ class ProjectionWorker(ConsumerRebalanceListener):  # type: ignore[misc]
             )
             if cursor.rowcount != 1:
                 raise Resync(f"partition {update[3]} was moved on by another worker")
+        if cursor.dialect == "postgres":
+            # Workers of one group take turns from here to their commits. Without it, two
+            # batches committing together each read the other's partitions as they were
+            # before, the lowest watermark of both stays behind, and the views' position
+            # with it until the next event (SQLite writes one transaction at a time).
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{self.group}/{self.topic}",)
+            )
         low = cursor.execute(
             f"SELECT MIN(watermark) AS low FROM {OFFSETS} WHERE group_id = %s AND topic = %s",
             (self.group, self.topic),
         ).fetchone()
+        if self.before_track:
+            self.before_track()
         for view in (self.models.audit, self.models.state):
             self.store.advance(cursor, view.tracking_name, int(low["low"] if low else 0))
         return len(records)
