@@ -342,11 +342,11 @@ class StateView(View):
 
     @staticmethod
     def _query(cursor: Cursor, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        if cursor.dialect == "postgres":  # its rows are fresh dictionaries already
-            cursor.raw.execute(re.sub(r":(\w+)", r"%(\1)s", sql), params)
-            return list(cursor.raw.fetchall())
+        """``sql`` with ``:name`` parameters, on either database."""
+        if cursor.dialect == "postgres":
+            sql = re.sub(r":(\w+)", r"%(\1)s", sql)
         cursor.raw.execute(sql, params)
-        return [dict(row) for row in cursor.raw.fetchall()]
+        return cursor.fetchall()
 
     def measurements(self, cursor: Cursor, *, as_of: int | None = None) -> list[dict[str, Any]]:
         where, params = ("WHERE recorded_at <= %s", (as_of,)) if as_of else ("", ())
