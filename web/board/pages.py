@@ -182,19 +182,27 @@ def overview(cycle: str) -> Any:
 def priorities(cycle: str) -> Any:
     read = models()
     found_cycle = found(read.cycle(cycle))
-    team, picker = chosen_team(read, "board.priorities", "priority history", found_cycle)
+    team, picker = chosen_team(
+        read, "board.priorities", "priority history", found_cycle, "board/priorities_teams.html"
+    )
     if picker is not None:
         return picker
     team_id = team["id"] if team else None
 
     def context() -> dict[str, Any] | None:
-        history = read.priority_history(cycle)
-        if history is None:
-            return None
-        return {"history": [h for h in history if team_id in (None, h["team_id"])]}
+        history = history_of(read, cycle, team_id)
+        return None if history is None else {"history": history}
 
     body = kept_html(read, (found_cycle["id"], team_id), "board/priorities_body.html", context)
     return render_template("board/priorities.html", cycle=found_cycle, body=found(body), team=team)
+
+
+def history_of(read: ReadModels, cycle: str, team_id: str | None) -> list[Any] | None:
+    """The cycle's priority history, of one team's rankings if given (None: no cycle)."""
+    history = read.priority_history(cycle)
+    if history is None:
+        return None
+    return [h for h in history if team_id in (None, h["team_id"])]
 
 
 CHANGES_AT_ONCE = 200
@@ -253,16 +261,21 @@ def changes(cycle: str) -> Any:
 
 
 def chosen_team(
-    read: ReadModels, endpoint: str, what: str, cycle: dict[str, Any]
+    read: ReadModels,
+    endpoint: str,
+    what: str,
+    cycle: dict[str, Any],
+    picker_template: str = "board/retrospective_teams.html",
 ) -> tuple[dict[str, Any] | None, str | None]:
     """The team of ``?team=`` (None for all), and, for an organisation of more teams
-    than ``TEAMS_AT_ONCE`` asked for no team, the page that picks one instead."""
+    than ``TEAMS_AT_ONCE`` asked for no team, the page that picks one instead (its
+    ``picker_template`` says what one team's page shows)."""
     team, teams, chosen = asked_team(read)
     if team is not None and chosen is None:
         raise BoardError(404, "not_found", "no such team")
     if chosen is None and too_many_teams(teams):
         picker = render_template(
-            "board/retrospective_teams.html",
+            picker_template,
             cycle=cycle,
             all_teams=teams,
             endpoint=endpoint,
@@ -333,12 +346,11 @@ def pack(cycle: str) -> Any:
         tree = read.okrs(cycle, now=now, team=team_id)
         if tree is None:
             return None
-        history = read.priority_history(cycle) or []
         return {
             "cycle": tree["cycle"],
             "objectives": unique_objectives(tree),
             "rankings": rankings(tree),
-            "history": [h for h in history if team_id in (None, h["team_id"])],
+            "history": history_of(read, cycle, team_id) or [],
             "report": read.retrospective(cycle, now=now, team=team_id),
         }
 
