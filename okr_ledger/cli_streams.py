@@ -120,8 +120,12 @@ def intake(context: Any, heartbeat: Path | None) -> None:
 
 
 def project_from_kafka(context: Any, batch_size: int) -> None:
-    """The projection worker: a consumer-group member keeping the read models."""
-    from streams.kafka import EVENTS_TOPIC_CONFIG, ensure_topics
+    """The projection worker: a consumer-group member keeping the read models, its
+    messages fetched and parsed by a process of its own (``streams.fetching``)."""
+    from functools import partial
+
+    from streams.fetching import FetchingConsumer
+    from streams.kafka import EVENTS_TOPIC_CONFIG, consumer, ensure_topics
     from streams.worker import ProjectionWorker
 
     settings: Settings = context.settings
@@ -130,9 +134,13 @@ def project_from_kafka(context: Any, batch_size: int) -> None:
     models = context.services.read_models
     logging.basicConfig(level=logging.WARNING)
     stop = stop_on_signals()
+    fetching = FetchingConsumer(
+        partial(consumer, broker, settings.kafka_views_group,
+                session_timeout_ms=settings.kafka_session_timeout_ms)
+    )  # fmt: skip
     worker = ProjectionWorker(
-        models, member(settings, settings.kafka_views_group), settings.kafka_topic,
-        settings.kafka_views_group, batch_size=batch_size,
+        models, fetching, settings.kafka_topic, settings.kafka_views_group,
+        batch_size=batch_size,
     )  # fmt: skip
     report(
         f"keeping the read models from {settings.kafka_topic} (group {settings.kafka_views_group})"

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
+from functools import partial
 from typing import Any, NamedTuple
 from uuid import uuid4
 
@@ -28,6 +29,7 @@ from okr_ledger.config import Settings
 from okr_ledger.generator import generate
 from projections.rebuild import rebuild
 from streams.envelope import event_message, watermark_message
+from streams.fetching import FetchingConsumer
 from streams.kafka import consumer, topic_producer
 from streams.publisher import Publisher
 from streams.worker import OFFSETS, ProjectionWorker
@@ -53,9 +55,16 @@ def publish(services: Services, broker: Broker, topic: str) -> int:
         publisher.close()  # its producer's sockets, not left to the garbage collector
 
 
-def worker(url: str, broker: Broker, topic: str, group: str, **options: Any) -> ProjectionWorker:
+def worker(
+    url: str, broker: Broker, topic: str, group: str, *, fetching: bool = False, **options: Any
+) -> ProjectionWorker:
+    """A worker on its own services; ``fetching``: its consumer fetches in a process of
+    its own, as ``okr-ledger project --from-kafka`` runs it."""
     services = bootstrap(Settings(database_url=url))
-    member = consumer(broker.servers, group, **FAST_GROUP)
+    if fetching:
+        member: Any = FetchingConsumer(partial(consumer, broker.servers, group, **FAST_GROUP))
+    else:
+        member = consumer(broker.servers, group, **FAST_GROUP)
     made = ProjectionWorker(services.read_models, member, topic, group, **options)
     made.services = services  # type: ignore[attr-defined]
     return made
@@ -104,13 +113,19 @@ def published_demo(pg_url: str, broker: Broker, topic: str) -> Iterator[tuple[Se
         services.close()
 
 
+FETCHING = pytest.mark.parametrize(
+    "fetching", [False, True], ids=["fetching on a thread", "fetching in a process"]
+)
+
+
+@FETCHING
 def test_two_workers_sharing_the_partitions_build_what_a_clean_rebuild_builds(
-    pg_url: str, broker: Broker, topic: str, published_demo: tuple[Services, int]
+    pg_url: str, broker: Broker, topic: str, published_demo: tuple[Services, int], fetching: bool
 ) -> None:
     services, head = published_demo
     group = f"views-{uuid4().hex[:8]}"
-    first = worker(pg_url, broker, topic, group, batch_size=50)
-    second = worker(pg_url, broker, topic, group, batch_size=50)
+    first = worker(pg_url, broker, topic, group, batch_size=50, fetching=fetching)
+    second = worker(pg_url, broker, topic, group, batch_size=50, fetching=fetching)
     with running(first, second):
         wait_for_position(services, head)
         assignments = [w.consumer.assignment() for w in (first, second)]
@@ -134,11 +149,13 @@ def test_messages_the_publisher_repeats_are_applied_once(
     assert_equal_to_a_clean_rebuild(services)
 
 
+@FETCHING
 def test_a_worker_whose_batch_fails_before_commit_rolls_it_back_and_reads_it_again(
-    pg_url: str, broker: Broker, topic: str, published_demo: tuple[Services, int]
+    pg_url: str, broker: Broker, topic: str, published_demo: tuple[Services, int], fetching: bool
 ) -> None:
     services, head = published_demo
-    failing = worker(pg_url, broker, topic, f"views-{uuid4().hex[:8]}", batch_size=40)
+    group = f"views-{uuid4().hex[:8]}"
+    failing = worker(pg_url, broker, topic, group, batch_size=40, fetching=fetching)
     batches: list[int] = []
     failures: list[int] = []
 
@@ -154,6 +171,31 @@ def test_a_worker_whose_batch_fails_before_commit_rolls_it_back_and_reads_it_aga
     with running(failing):
         wait_for_position(services, head)
     assert len(failures) == 3, f"the faults were injected: {failures}"
+    assert_equal_to_a_clean_rebuild(services)
+
+
+def test_a_worker_whose_fetching_process_dies_starts_another_and_builds_the_clean_views(
+    pg_url: str, broker: Broker, topic: str, published_demo: tuple[Services, int]
+) -> None:
+    services, head = published_demo
+    member = worker(
+        pg_url, broker, topic, f"views-{uuid4().hex[:8]}", batch_size=40, fetching=True
+    )
+    fetching = member.consumer
+    killed: list[int] = []
+
+    def kill_the_fetching_process_during_the_second_batch(records: list[Any]) -> None:
+        if records and not killed and consumed(services, member.group) > 0:
+            child = fetching._child  # the batch before this one has committed
+            os.kill(child.pid, signal.SIGKILL)
+            child.join()
+            killed.append(child.pid)
+
+    member.before_commit = kill_the_fetching_process_during_the_second_batch
+    with running(member):
+        wait_for_position(services, head)
+        assert killed, "the fetching process was killed"
+        assert fetching._child.pid not in killed, "another process fetches now"
     assert_equal_to_a_clean_rebuild(services)
 
 
