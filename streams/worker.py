@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from kafka import ConsumerRebalanceListener, TopicPartition
 
+from eventlog.decoder import paused_gc
 from eventlog.record import Record
 from eventlog.store import Cursor, Projection, ReadStore
 from streams.envelope import MalformedMessage, Watermark, parse
@@ -142,7 +143,7 @@ class ProjectionWorker(ConsumerRebalanceListener):  # type: ignore[misc]
     def _commit(self, batch: dict[TopicPartition, list[Any]]) -> int:
         """Apply one polled batch in one transaction with the offsets it moves."""
         self.models.refresh()  # a rebuild may have swapped in new tables
-        with self.store.transaction(durable=False) as cursor:
+        with paused_gc(), self.store.transaction(durable=False) as cursor:
             return self._apply(cursor, batch)
 
     def _recover(self) -> None:
