@@ -45,6 +45,9 @@ class Snapshot:
     )
     """reads key results' check-ins when asked (``prefetch``); None: all are read"""
     _fetched: set[str] = field(default_factory=set, repr=False, compare=False)
+    _by_type: tuple[int, dict[str, list[Doc]]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def prefetch(self, key_results: list[str]) -> None:
         """Read the check-ins of these key results, if not read yet (before scoring them,
@@ -64,7 +67,14 @@ class Snapshot:
         return self._cycle_keys
 
     def of_type(self, kind: str) -> list[Doc]:
-        return [d for d in self.docs.values() if d["type"] == kind]
+        """The documents of one type (grouped once per snapshot, and again only if
+        documents were added since: an aggregate's type never changes)."""
+        if self._by_type is None or self._by_type[0] != len(self.docs):
+            grouped: dict[str, list[Doc]] = {}
+            for doc in self.docs.values():
+                grouped.setdefault(doc["type"], []).append(doc)
+            self._by_type = (len(self.docs), grouped)
+        return list(self._by_type[1].get(kind, ()))
 
     def in_cycle(self, kind: str) -> list[Doc]:
         cycle_id = self.cycle["id"]
