@@ -222,7 +222,9 @@ class _Fetcher:
             self.credits += 1
         elif kind == "seek":
             self.epoch += 1
-            self.consumer.seek(TopicPartition(message[1], message[2]), message[3])
+            partition = TopicPartition(message[1], message[2])
+            if partition in self.consumer.assignment():  # else a rebalance took it since
+                self.consumer.seek(partition, message[3])
         elif kind == "size":
             self.max_records = message[1]
         elif kind == "subscribe":
