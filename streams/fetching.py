@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import signal
 import time
 from collections import deque
 from collections.abc import Callable
@@ -262,7 +263,9 @@ class _Fetcher:
 
 
 def serve(conn: Any, make_consumer: Callable[[], Any], depth: int) -> None:
-    """The child's whole life: fetch for the parent until it closes or goes."""
+    """The child's whole life: fetch for the parent until it closes or goes. Ctrl-C
+    reaches the whole process group; the parent's handling of it closes the child."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     consumer = None
     try:
         consumer = make_consumer()
