@@ -226,6 +226,29 @@ def worker_env(broker: Broker, topic: str, group: str) -> dict[str, str]:
 WORKER = ("project", "--from-kafka", "--batch-size", "50")
 
 
+def children_of(pid: int) -> set[int]:
+    """The processes whose parent is ``pid`` (from /proc)."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # it ended meanwhile
+            if int(fields[1]) == pid:
+                found.add(int(entry))
+    return found
+
+
+def wait_until_gone(pids: set[int], timeout: float = 30.0) -> None:
+    """Wait for processes to end (an orphan is reaped by init); fail if one lives on."""
+    deadline = time.monotonic() + timeout
+    while alive := {p for p in pids if os.path.exists(f"/proc/{p}")}:
+        assert time.monotonic() < deadline, f"processes outlived their parent: {alive}"
+        time.sleep(0.05)
+
+
 def test_a_worker_killed_mid_batch_resumes_to_what_a_clean_rebuild_builds(
     pg_url: str, broker: Broker, topic: str
 ) -> None:
@@ -246,10 +269,13 @@ def test_a_worker_killed_mid_batch_resumes_to_what_a_clean_rebuild_builds(
             try:
                 faults.wait_until_paused(process)
                 assert services.read_models.position() < head
+                fetching = children_of(process.pid)
+                assert fetching, "the worker fetches in a process of its own"
             finally:
                 os.kill(process.pid, signal.SIGKILL)
                 process.wait()
                 process.stdout.close()  # type: ignore[union-attr]
+            wait_until_gone(fetching)  # no orphan left holding partitions in the group
             reached.append(consumed(services, group))
         last = subprocess.Popen(
             [sys.executable, "-m", "okr_ledger", "--database-url", pg_url, *WORKER],
