@@ -4,9 +4,11 @@
    log, build the envelopes, send, wait for every acknowledgement, write watermarks,
    record its position), next to a raw kafka-python producer sending the very same
    messages, prepared in memory beforehand, with the same producer settings.
-2. Catch-up: one projection worker building both read models from the topic, next to a
-   bare consumer reading the same messages and doing nothing with them, and to the
-   in-process follower building the same views from the log.
+2. Catch-up: one projection worker building both read models from the topic (its
+   consumer fetching in a process of its own, as ``okr-ledger project --from-kafka``
+   runs it, then the same worker fetching on a thread), next to a bare consumer reading
+   the same messages and doing nothing with them, and to the in-process follower
+   building the same views from the log.
 
 Every figure comes from the same run on the same machine. The broker is ``--bootstrap``
 or, by default, the Tansu binary of the test extras on a free loopback port (memory
