@@ -125,7 +125,7 @@ def project_from_kafka(context: Any, batch_size: int) -> None:
     from functools import partial
 
     from streams.fetching import FetchingConsumer
-    from streams.kafka import EVENTS_TOPIC_CONFIG, consumer, ensure_topics
+    from streams.kafka import EVENTS_TOPIC_CONFIG, ensure_topics
     from streams.worker import ProjectionWorker
 
     settings: Settings = context.settings
@@ -134,10 +134,7 @@ def project_from_kafka(context: Any, batch_size: int) -> None:
     models = context.services.read_models
     logging.basicConfig(level=logging.WARNING)
     stop = stop_on_signals()
-    fetching = FetchingConsumer(
-        partial(consumer, broker, settings.kafka_views_group,
-                session_timeout_ms=settings.kafka_session_timeout_ms)
-    )  # fmt: skip
+    fetching = FetchingConsumer(partial(member, settings, settings.kafka_views_group))
     worker = ProjectionWorker(
         models, fetching, settings.kafka_topic, settings.kafka_views_group,
         batch_size=batch_size,
