@@ -86,9 +86,11 @@ class FetchingConsumer:
         if self._topics:
             self._send("subscribe", self._topics)
 
-    def _restart(self) -> None:
+    def _replaced(self, what: str) -> FetcherGone:
+        """Start another child in place of one that failed or went; the error to raise."""
         self._stop_child()
         self._start()
+        return FetcherGone(f"the fetching process {what}; another was started")
 
     def _stop_child(self) -> None:
         with contextlib.suppress(OSError):
@@ -142,8 +144,7 @@ class FetchingConsumer:
                     for number, messages in batch
                 }
             if kind == "error":
-                self._restart()
-                raise FetcherGone(f"the fetching process failed ({item[1]}); another was started")
+                raise self._replaced(f"failed ({item[1]})")
             self._rebalanced(kind, item[1], item[2])
 
     # -- talking to the child ----------------------------------------------------------
@@ -166,8 +167,7 @@ class FetchingConsumer:
         try:
             self._conn.send(message)
         except OSError:
-            self._restart()
-            raise FetcherGone("the fetching process was gone; another was started") from None
+            raise self._replaced("was gone") from None
 
     def _next(self, timeout: float) -> tuple[Any, ...] | None:
         if self._pending:
@@ -178,8 +178,7 @@ class FetchingConsumer:
             item: tuple[Any, ...] = self._conn.recv()
             return item
         except (EOFError, OSError):
-            self._restart()
-            raise FetcherGone("the fetching process died; another was started") from None
+            raise self._replaced("died") from None
 
     def _reply(self, kind: str) -> Any:
         """The child's answer to a request, keeping what came before it for ``poll``."""
@@ -187,8 +186,7 @@ class FetchingConsumer:
             try:
                 item = self._conn.recv()
             except (EOFError, OSError):
-                self._restart()
-                raise FetcherGone("the fetching process died; another was started") from None
+                raise self._replaced("died") from None
             if item[0] == kind:
                 return item[1]
             self._pending.append(item)
