@@ -22,19 +22,20 @@ import os
 import threading
 import time
 from functools import partial
-from typing import Any
 from uuid import uuid4
 
 import psycopg
 from kafka import KafkaConsumer, TopicPartition
 
 from bench.tansu import LocalBroker
+from eventlog.store import ReadStore
 from okr_ledger.bootstrap import Services, bootstrap
 from okr_ledger.config import Settings
 from okr_ledger.generator import generate
 from projections.audit import AuditView
 from projections.follower import Follower
 from projections.state import StateView
+from projections.view import View
 from streams.fetching import FetchingConsumer
 from streams.kafka import consumer, ensure_topics, producer, topic_producer
 from streams.pages import Message, prepare_page
@@ -110,10 +111,8 @@ def worker_catch_up(url: str, servers: str, topic: str, head: int, *, fetching: 
     models = services.read_models
     empty_views(services)
     group = f"bench-{uuid4().hex[:8]}"
-    if fetching:
-        member: Any = FetchingConsumer(partial(consumer, servers, group, session_timeout_ms=3000))
-    else:
-        member = consumer(servers, group, session_timeout_ms=3000)
+    make = partial(consumer, servers, group, session_timeout_ms=3000)
+    member = FetchingConsumer(make) if fetching else make()
     worker = ProjectionWorker(models, member, topic, group, batch_size=5000)
     stop = threading.Event()
     thread = threading.Thread(target=worker.run, args=(stop,))
@@ -132,31 +131,30 @@ def worker_catch_up(url: str, servers: str, topic: str, head: int, *, fetching: 
 
 def empty_views(services: Services) -> None:
     """The live views dropped and made again, empty, with their tracking forgotten."""
-    models, store = services.read_models, services.read_models.store
+    models = services.read_models
+    emptied(models.store, [models.audit, models.state], made=True)
+    models.refresh()
+
+
+def emptied(store: ReadStore, views: list[View], *, made: bool) -> None:
+    """Drop ``views`` with their tracking; ``made``: make them again, empty."""
     with store.transaction() as cursor:
-        for view in (models.audit, models.state):
+        for view in views:
             view.drop(cursor)
             store.forget_tracking(cursor, view.tracking_name)
-            view.create(cursor)
-    models.refresh()
+            if made:
+                view.create(cursor)
 
 
 def follower_catch_up(services: Services) -> float:
     """The in-process follower building fresh generations of both views from the log."""
     models, store = services.read_models, services.read_models.store
     fresh = [AuditView(models.audit.generation + 1), StateView(models.state.generation + 1)]
-    with store.transaction() as cursor:
-        for view in fresh:
-            view.drop(cursor)
-            store.forget_tracking(cursor, view.tracking_name)
-            view.create(cursor)
+    emptied(store, fresh, made=True)
     began = time.perf_counter()
     Follower(services.ledger, store, fresh, batch_size=5000).catch_up()
     seconds = time.perf_counter() - began
-    with store.transaction() as cursor:
-        for view in fresh:
-            view.drop(cursor)
-            store.forget_tracking(cursor, view.tracking_name)
+    emptied(store, fresh, made=False)
     return seconds
 
 

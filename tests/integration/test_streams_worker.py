@@ -61,10 +61,8 @@ def worker(
     """A worker on its own services; ``fetching``: its consumer fetches in a process of
     its own, as ``okr-ledger project --from-kafka`` runs it."""
     services = bootstrap(Settings(database_url=url))
-    if fetching:
-        member: Any = FetchingConsumer(partial(consumer, broker.servers, group, **FAST_GROUP))
-    else:
-        member = consumer(broker.servers, group, **FAST_GROUP)
+    make = partial(consumer, broker.servers, group, **FAST_GROUP)
+    member = FetchingConsumer(make) if fetching else make()
     made = ProjectionWorker(services.read_models, member, topic, group, **options)
     made.services = services  # type: ignore[attr-defined]
     return made
