@@ -14,28 +14,24 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any
 from uuid import uuid4
 
 import pytest
-from kafka import TopicPartition
 
 from commands import messages as m
 from commands.principals import Principal
-from eventlog.decoder import Decoder
 from okr_ledger import demo
 from okr_ledger.bootstrap import Services, bootstrap
 from okr_ledger.config import Settings
 from okr_ledger.generator import generate
 from projections.rebuild import rebuild
-from streams.envelope import event_message, watermark_message
 from streams.fetching import FetchingConsumer
 from streams.kafka import consumer, topic_producer
 from streams.publisher import Publisher
 from streams.worker import OFFSETS, ProjectionWorker
 from tests import faults
 from tests.integration.broker import FAST_GROUP, Broker
-from tests.integration.conftest import pg_connect
 
 PARTITIONS = 6
 
@@ -157,8 +153,8 @@ def test_a_worker_whose_batch_fails_before_commit_rolls_it_back_and_reads_it_aga
     batches: list[int] = []
     failures: list[int] = []
 
-    def crash_on_the_second_fourth_and_fifth_batch(records: list[Any]) -> None:
-        if not records:
+    def crash_on_the_second_fourth_and_fifth_batch(view: str, records: list[Any]) -> None:
+        if view != "state" or not records:
             return  # watermarks only
         batches.append(records[0].position)
         if len(batches) in (2, 4, 5):
@@ -182,8 +178,8 @@ def test_a_worker_whose_fetching_process_dies_starts_another_and_builds_the_clea
     fetching = member.consumer
     killed: list[int] = []
 
-    def kill_the_fetching_process_during_the_second_batch(records: list[Any]) -> None:
-        if records and not killed and consumed(services, member.group) > 0:
+    def kill_the_fetching_process_during_the_second_batch(view: str, records: list[Any]) -> None:
+        if view == "state" and records and not killed and consumed(services, member.group) > 0:
             child = fetching._child  # the batch before this one has committed
             os.kill(child.pid, signal.SIGKILL)
             child.join()
@@ -331,90 +327,3 @@ def test_a_worker_carries_on_into_tables_a_rebuild_swapped_in(
         assert later > head
         wait_for_position(services, later)
     assert_equal_to_a_clean_rebuild(services)
-
-
-class Message(NamedTuple):
-    offset: int
-    value: bytes
-
-
-class Assigned:
-    """What a worker asks of its consumer outside ``poll``: the topic's partitions."""
-
-    def __init__(self, partitions: int) -> None:
-        self.partitions = set(range(partitions))
-
-    def partitions_for_topic(self, topic: str) -> set[int]:
-        return self.partitions
-
-    def seek(self, partition: Any, offset: int) -> None:
-        pass
-
-
-def test_two_workers_whose_last_batches_commit_together_track_the_lowest_watermark(
-    pg_url: str, topic: str
-) -> None:
-    """The first worker reads the lowest watermark and is held there, before its commit;
-    the second then commits its own last batch. Each read the other's partition as it
-    was before, unless they take turns: the views would stay at position 0 although
-    every partition is marked up to the head."""
-    services = bootstrap(Settings(database_url=pg_url))
-    try:
-        demo.load(services)
-        ledger = services.ledger
-        head = ledger.head_position()
-        records = Decoder.of(ledger).page(ledger.chained_recorder.read_page(0, head, head))
-        group = f"views-{uuid4().hex[:8]}"
-        theirs = [bootstrap(Settings(database_url=pg_url)) for _ in range(2)]
-        first, second = (
-            ProjectionWorker(s.read_models, Assigned(2), topic, group) for s in theirs
-        )
-        for member in (first, second):
-            member._seek([TopicPartition(topic, 0), TopicPartition(topic, 1)])
-        events = [Message(n, event_message(r, None, None)[1]) for n, r in enumerate(records)]
-        marked = watermark_message(head)[0]
-        batches = {
-            first: {TopicPartition(topic, 0): [*events, Message(len(events), marked)]},
-            second: {TopicPartition(topic, 1): [Message(0, marked)]},
-        }
-        held, release = threading.Event(), threading.Event()
-
-        def hold() -> None:
-            held.set()
-            release.wait(30)
-
-        first.before_track = hold
-        done = {}
-
-        def commit(member: ProjectionWorker) -> None:
-            done[member] = member._commit(batches[member])
-
-        threads = {m: threading.Thread(target=commit, args=(m,)) for m in (first, second)}
-        threads[first].start()
-        assert held.wait(30), "the first worker reached its lowest watermark"
-        threads[second].start()
-        wait_until_finished_or_waiting_on_a_lock(threads[second], pg_url)
-        release.set()
-        for thread in threads.values():
-            thread.join(30)
-
-        for own in theirs:
-            own.close()
-        assert done == {first: head, second: 0}
-        assert services.read_models.position() == head
-    finally:
-        services.close()
-
-
-def wait_until_finished_or_waiting_on_a_lock(thread: threading.Thread, pg_url: str) -> None:
-    deadline = time.monotonic() + 30
-    with pg_connect() as admin:
-        while thread.is_alive():
-            waiting = admin.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND query LIKE '%%pg_advisory_xact_lock%%'"
-            ).fetchone()
-            if waiting and waiting[0]:
-                return
-            assert time.monotonic() < deadline, "the second worker neither ended nor waited"
-            time.sleep(0.01)
