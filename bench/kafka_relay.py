@@ -8,7 +8,8 @@
    consumer fetching in a process of its own, as ``okr-ledger project --from-kafka``
    runs it, then the same worker fetching on a thread), next to a bare consumer reading
    the same messages and doing nothing with them, and to the in-process follower
-   building the same views from the log.
+   building the same views from the log. The three catch-ups run ``--repeat`` times by
+   turns, and the medians are compared.
 
 Every figure comes from the same run on the same machine. The broker is ``--bootstrap``
 or, by default, the Tansu binary of the test extras on a free loopback port (memory
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import threading
 import time
 from functools import partial
@@ -163,6 +165,9 @@ def main() -> None:
     parser.add_argument("--cycles", type=int, default=4)
     parser.add_argument("--teams", type=int, default=160)
     parser.add_argument("--batch", type=int, default=5000, help="publisher page size")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="catch-up runs of each kind, taken by turns"
+    )
     parser.add_argument("--bootstrap", help="host:port of a broker (default: start Tansu)")
     parser.add_argument(
         "--postgres-url",
@@ -206,10 +211,16 @@ def main() -> None:
         print(f"ratio: {raw / relayed:.2f} of the raw producer (goal 0.70)")
 
         consumed = raw_consume(servers, topic, head)
-        followed = follower_catch_up(services)
-        caught = worker_catch_up(url, servers, topic, head, fetching=False)
-        fetched = worker_catch_up(url, servers, topic, head, fetching=True)
-        print(f"\n{'Kafka -> read models (audit + state)':<44} {'events/s':>10} {'seconds':>8}")
+        runs: dict[str, list[float]] = {"follower": [], "fetching": [], "thread": []}
+        for _ in range(args.repeat):  # by turns, so a noisy spell hits all three alike
+            runs["follower"].append(follower_catch_up(services))
+            runs["fetching"].append(worker_catch_up(url, servers, topic, head, fetching=True))
+            runs["thread"].append(worker_catch_up(url, servers, topic, head, fetching=False))
+        followed, fetched, caught = (statistics.median(runs[k]) for k in runs)
+        print(
+            f"\n{'Kafka -> read models (audit + state)':<44} {'events/s':>10} {'seconds':>8}"
+            f"   (median of {args.repeat} runs by turns)"
+        )
         print(f"{'one projection worker (fetching process)':<44} {head / fetched:>10.0f} "
               f"{fetched:>8.1f}")  # fmt: skip
         print(f"{'  the same, fetching on its own thread':<44} {head / caught:>10.0f} "
@@ -217,9 +228,13 @@ def main() -> None:
         print(f"{'in-process follower from the log':<44} {head / followed:>10.0f} "
               f"{followed:>8.1f}")  # fmt: skip
         print(f"{'bare consumer, no processing':<44} {head / consumed:>10.0f} {consumed:>8.1f}")
+        each = ", ".join(
+            f"{f / w:.2f}" for f, w in zip(runs["follower"], runs["fetching"], strict=True)
+        )
         print(
             f"worker: {followed / fetched:.2f} of the follower's rate "
-            f"({followed / caught:.2f} fetching on its own thread; goal 0.80)"
+            f"({followed / caught:.2f} fetching on its own thread; goal 0.80); "
+            f"run by run: {each}"
         )
     finally:
         services.close()

@@ -160,12 +160,14 @@ class ProjectionWorker(ConsumerRebalanceListener):  # type: ignore[misc]
 
     def _commit(self, batch: dict[TopicPartition, list[Any]]) -> int:
         """Apply one polled batch to both views, each in its own transaction with the
-        offsets it moves; returns how many events the view that applied more applied.
-        On PostgreSQL the two run side by side; both have ended when this returns or
-        raises."""
+        offsets it moves; returns how many events the view that applied more applied."""
+        return self._commit_parsed(self._parse(batch))
+
+    def _commit_parsed(self, parsed: Parsed) -> int:
+        """Apply a parsed batch to both views. On PostgreSQL the two run side by side;
+        both have ended when this returns or raises."""
         self.models.refresh()  # a rebuild may have swapped in new tables
         with paused_gc():
-            parsed = self._parse(batch)
             if self.store.dialect != "postgres":  # SQLite writes one transaction at a time
                 return max(self._apply(view, parsed) for view in VIEWS)
             audit = self._beside.submit(self._apply, "audit", parsed)
@@ -184,6 +186,8 @@ class ProjectionWorker(ConsumerRebalanceListener):  # type: ignore[misc]
         self._seek(list(self.consumer.assignment()))
 
     def _parse(self, batch: dict[TopicPartition, list[Any]]) -> Parsed:
+        """Each message of a batch as a record or watermark, by partition (on the
+        polling thread in ``run``, while the batch before it is applied)."""
         parsed: Parsed = {}
         for tp, messages in batch.items():
             items: list[tuple[int, Record | Watermark | None]] = []
@@ -267,19 +271,21 @@ class ProjectionWorker(ConsumerRebalanceListener):  # type: ignore[misc]
         """Consume until ``stop`` is set. A failed batch is rolled back and read again
         from the stored offsets, so no error loses or doubles an event.
 
-        The next batch is polled (and its messages decoded by the Kafka client) while
-        the database applies the current one; batches still commit one after another,
-        each only after the one before it, and a batch polled behind a failed one is
-        dropped, since the stored offsets no longer match it."""
+        The next batch is polled, and its messages parsed, while the views apply the
+        current one (as the follower reads and decodes its next page); batches still
+        commit one after another, each only after the one before it, and a batch polled
+        behind a failed one is dropped, since the stored offsets no longer match it."""
         self.start()
         applying = ThreadPoolExecutor(max_workers=1, thread_name_prefix="views")
         try:
             while not stop.is_set():
                 try:
                     batch = self.consumer.poll(timeout_ms=timeout_ms, max_records=self.batch_size)
+                    with paused_gc():
+                        parsed = self._parse(batch) if batch else None
                     self._settle()
-                    if batch:
-                        self._in_flight = applying.submit(self._commit, batch)
+                    if parsed:
+                        self._in_flight = applying.submit(self._commit_parsed, parsed)
                 except Resync as moved:
                     log.info("resynchronising: %s", moved)
                 except Exception as error:
