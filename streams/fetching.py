@@ -39,8 +39,8 @@ from kafka import ConsumerRebalanceListener, TopicPartition
 
 from streams.skimming import skim_headers
 
-DEPTH = 2
-"""batches the child may send before the parent takes one"""
+DEPTH = 4
+"""batches the child may send before the parent takes them"""
 CHILD_POLL_MS = 100
 """how long the child's consumer waits for messages before it looks for requests"""
 
@@ -71,6 +71,7 @@ class FetchingConsumer:
         self._pending: deque[tuple[Any, ...]] = deque()
         self._epoch = 0
         self._max_records = 500
+        """how many messages the child fetches at most per batch: the most a poll asked for"""
         self._start()
 
     # -- the child's lifetime ----------------------------------------------------------
@@ -125,10 +126,12 @@ class FetchingConsumer:
         self._send("seek", partition.topic, partition.partition, offset)
 
     def poll(self, timeout_ms: int = 0, max_records: int | None = None) -> dict[Any, list[Any]]:
-        """The next batch fetched since the latest seek, by partition; {} if none came
-        within ``timeout_ms``. Rebalances the child met are handed to the listener here,
-        in the order they happened."""
-        if max_records is not None and max_records != self._max_records:
+        """Up to ``max_records`` messages fetched since the latest seek, by partition: the
+        next batch, filled up from those that have already come after it, as an
+        in-process consumer drains every fetch it has completed (what does not fit
+        waits for the next poll); {} if none came within ``timeout_ms``. Rebalances the
+        child met are handed to the listener here, in the order they happened."""
+        if max_records is not None and max_records > self._max_records:
             self._max_records = max_records
             self._send("size", max_records)
         deadline = time.monotonic() + timeout_ms / 1000
@@ -138,17 +141,56 @@ class FetchingConsumer:
                 return {}
             kind = item[0]
             if kind == "batch":
-                self._send("credit")
-                _, epoch, topic, batch = item
+                if len(item) == 4:  # a whole batch from the child, not the rest of one
+                    self._send("credit")
+                _, epoch, topic, batch = item[:4]
                 if epoch != self._epoch or not batch:
                     continue
-                return {
-                    TopicPartition(topic, number): [Fetched(*m) for m in messages]
-                    for number, messages in batch
-                }
+                found: dict[Any, list[Any]] = {}
+                room = self._filled(found, topic, batch, max_records or self._max_records)
+                while room > 0 and self._ready():
+                    room = self._fill(found, room)
+                return found
             if kind == "error":
                 raise self._replaced(f"failed ({item[1]})")
             self._rebalanced(kind, item[1], item[2])
+
+    def _filled(self, found: dict[Any, list[Any]], topic: str, batch: list[Any], room: int) -> int:
+        """Add a batch's messages to ``found``, partition by partition, while there is
+        room; the messages left over go back first in line, as a batch of their own.
+        Returns the room left."""
+        rest = []
+        for number, messages in batch:
+            taken = messages[: max(room, 0)]
+            if taken:
+                found.setdefault(TopicPartition(topic, number), []).extend(
+                    Fetched(*m) for m in taken
+                )
+                room -= len(taken)
+            if len(taken) < len(messages):
+                rest.append((number, messages[len(taken) :]))
+        if rest:  # its credit goes back when the rest is taken
+            self._pending.appendleft(("batch", self._epoch, topic, rest, "rest"))
+        return room
+
+    def _ready(self) -> bool:
+        """Whether something has come already (nothing is waited for)."""
+        return bool(self._pending) or bool(self._conn.poll(0))
+
+    def _fill(self, found: dict[Any, list[Any]], room: int) -> int:
+        """Add the batch that came next, if it is one; returns the room left (0 when
+        what came next is a rebalance or an error, which waits for the next poll)."""
+        item = self._next(0)
+        if item is None:
+            return 0
+        if item[0] != "batch":
+            self._pending.appendleft(item)
+            return 0
+        if len(item) == 4:  # a whole batch from the child, not the rest of one
+            self._send("credit")
+        if item[1] != self._epoch:
+            return room  # fetched before a seek
+        return self._filled(found, item[2], item[3], room)
 
     # -- talking to the child ----------------------------------------------------------
 

@@ -185,6 +185,19 @@ class ProjectionWorker(ConsumerRebalanceListener):  # type: ignore[misc]
         self._forget()
         self._seek(list(self.consumer.assignment()))
 
+    def _top_up(self, parsed: Parsed) -> None:
+        """Add to a parsed batch what has come since it was polled, up to
+        ``batch_size``, without waiting: larger batches cost less per event."""
+        size = sum(len(items) for items in parsed.values())
+        while size < self.batch_size:
+            more = self.consumer.poll(timeout_ms=0, max_records=self.batch_size - size)
+            if not more:
+                return
+            with paused_gc():
+                for partition, items in self._parse(more).items():
+                    parsed.setdefault(partition, []).extend(items)
+                    size += len(items)
+
     def _parse(self, batch: dict[TopicPartition, list[Any]]) -> Parsed:
         """Each message of a batch as a record or watermark, by partition (on the
         polling thread in ``run``, while the batch before it is applied)."""
@@ -285,6 +298,7 @@ class ProjectionWorker(ConsumerRebalanceListener):  # type: ignore[misc]
                         parsed = self._parse(batch) if batch else None
                     self._settle()
                     if parsed:
+                        self._top_up(parsed)
                         self._in_flight = applying.submit(self._commit_parsed, parsed)
                 except Resync as moved:
                     log.info("resynchronising: %s", moved)

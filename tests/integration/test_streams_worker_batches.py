@@ -233,3 +233,67 @@ def test_offsets_kept_for_both_views_by_an_earlier_release_become_each_views_own
     with models.reading() as cursor:
         assert models.audit.count(cursor, "events") == len(records), "no event twice"
     assert identical_to_a_clean_rebuild(services)
+
+
+class Trickling(Assigned):
+    """A consumer of one partition that hands out a batch's messages a few at a time,
+    at once on every poll, then nothing."""
+
+    def __init__(self, messages: list[Message], topic: str, per_poll: int) -> None:
+        super().__init__(1)
+        self.messages, self.topic, self.per_poll = messages, topic, per_poll
+        self.listener: Any = None
+
+    def subscribe(self, topics: list[str], listener: Any) -> None:
+        self.listener = listener
+
+    def poll(self, timeout_ms: int = 0, max_records: int | None = None) -> dict[Any, Any]:
+        partition = TopicPartition(self.topic, 0)
+        if self.listener is not None:  # the first poll joins the group
+            listener, self.listener = self.listener, None
+            listener.on_partitions_assigned([partition])
+        start = self.sought.get(0, 0)
+        taken = self.messages[start : start + min(self.per_poll, max_records or self.per_poll)]
+        if not taken:
+            time.sleep(timeout_ms / 1000)
+            return {}
+        self.sought[0] = start + len(taken)
+        return {partition: taken}
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_worker_fills_each_batch_with_what_has_come_since_it_polled(
+    pg_url: str, topic: str, demo_log: tuple[Services, list[Record]]
+) -> None:
+    services, records = demo_log
+    messages = one_partition(topic, records)[TopicPartition(topic, 0)]
+    own = bootstrap(Settings(database_url=pg_url))
+    member = ProjectionWorker(
+        own.read_models, Trickling(messages, topic, per_poll=10), topic,
+        f"views-{uuid4().hex[:8]}", batch_size=50,
+    )  # fmt: skip
+    applied: list[int] = []
+    member.before_commit = lambda view, batch: (
+        applied.append(len(batch)) if view == "state" else None
+    )
+    stop = threading.Event()
+    runner = threading.Thread(target=member.run, args=(stop,), kwargs={"timeout_ms": 10})
+    runner.start()
+    try:
+        wait_until(lambda: services.read_models.position() == records[-1].position)
+    finally:
+        stop.set()
+        runner.join(30)
+        own.close()
+    assert sum(applied) == len(records)
+    assert all(size == 50 for size in applied[:-1]), f"batches of {applied}, not of 50"
+    assert identical_to_a_clean_rebuild(services)
+
+
+def wait_until(condition: Any, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the views did not catch up"
+        time.sleep(0.05)

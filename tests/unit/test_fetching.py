@@ -1,7 +1,8 @@
 """The fetching process behind a consumer-like proxy (``streams.fetching``), with a
-scripted consumer in the child instead of a broker: batches come in order, a seek
-drops what was fetched before it, a rebalance reaches the listener before any message
-of the new assignment, and a child that dies is replaced."""
+scripted consumer in the child instead of a broker: batches come in order, joined up
+to ``max_records`` when several have come, a seek drops what was fetched before it, a
+rebalance reaches the listener before any message of the new assignment, and a child
+that dies is replaced."""
 
 from __future__ import annotations
 
@@ -99,9 +100,11 @@ def offsets(batch: dict[Any, list[Any]]) -> dict[int, list[int]]:
     return {tp.partition: [m.offset for m in messages] for tp, messages in batch.items()}
 
 
-def first_batch(fetching: FetchingConsumer) -> dict[Any, list[Any]]:
+def first_batch(fetching: FetchingConsumer, max_records: int = 10) -> dict[Any, list[Any]]:
+    """The next messages; by default one batch of the scripted consumer (five of each
+    of its two partitions)."""
     for _ in range(100):
-        if batch := fetching.poll(timeout_ms=200, max_records=5):
+        if batch := fetching.poll(timeout_ms=200, max_records=max_records):
             return batch
     raise AssertionError("no batch came")
 
@@ -135,6 +138,17 @@ def test_batches_follow_one_another_and_a_seek_drops_what_was_fetched_before_it(
         fetching.seek(TopicPartition(TOPIC, number), 1000)
     assert offsets(first_batch(fetching)) == {p: [1000, 1001, 1002, 1003, 1004] for p in (0, 1)}
     assert offsets(first_batch(fetching))[1] == [1005, 1006, 1007, 1008, 1009]
+
+
+def test_batches_that_have_come_already_are_joined_up_to_max_records_and_the_rest_comes_next(
+    fetching: FetchingConsumer,
+) -> None:
+    fetching.subscribe([TOPIC], listener=Listener(fetching, start=0))
+    assert offsets(first_batch(fetching)) == {p: [0, 1, 2, 3, 4] for p in (0, 1)}
+    for _ in range(3):  # the child sends ahead while it has credit: wait for three batches
+        fetching._pending.append(fetching._conn.recv())
+    assert offsets(first_batch(fetching, 15)) == {0: list(range(5, 15)), 1: list(range(5, 10))}
+    assert offsets(first_batch(fetching, 15)) == {0: list(range(15, 20)), 1: list(range(10, 20))}
 
 
 def test_a_fetching_process_that_dies_is_replaced_and_its_partitions_assigned_again(
