@@ -169,7 +169,7 @@ class FetchingConsumer:
                 room -= len(taken)
             if len(taken) < len(messages):
                 rest.append((number, messages[len(taken) :]))
-        if rest:  # its credit goes back when the rest is taken
+        if rest:  # its credit went back when the batch was first taken
             self._pending.appendleft(("batch", self._epoch, topic, rest, "rest"))
         return room
 
