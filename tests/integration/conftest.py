@@ -18,6 +18,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from okr_ledger.bootstrap import Services
+from projections.rebuild import rebuild
 from tests.integration.broker import Broker
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/okr_ledger_test"
@@ -67,6 +69,14 @@ def pg_schema(postgres_database: str) -> Iterator[str]:
 def pg_url(postgres_database: str, pg_schema: str) -> str:
     """A database URL for the ledger, pointing at a fresh schema."""
     return f"{postgres_database}?schema={pg_schema}"
+
+
+def assert_equal_to_a_clean_rebuild(services: Services) -> None:
+    """Both views, as kept, equal what a rebuild from the log builds."""
+    models = services.read_models
+    models.refresh()
+    for name in ("audit", "state"):
+        assert rebuild(models, name, swap=False).identical, f"the {name} view differs"
 
 
 def pg_connect() -> psycopg.Connection:

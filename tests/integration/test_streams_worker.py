@@ -32,6 +32,7 @@ from streams.publisher import Publisher
 from streams.worker import OFFSETS, ProjectionWorker
 from tests import faults
 from tests.integration.broker import FAST_GROUP, Broker
+from tests.integration.conftest import assert_equal_to_a_clean_rebuild
 
 PARTITIONS = 6
 
@@ -87,13 +88,6 @@ def wait_for_position(services: Services, head: int, timeout: float = 60.0) -> N
             f"the views reached {services.read_models.position()} of {head}"
         )
         time.sleep(0.1)
-
-
-def assert_equal_to_a_clean_rebuild(services: Services) -> None:
-    models = services.read_models
-    models.refresh()
-    for name in ("audit", "state"):
-        assert rebuild(models, name, swap=False).identical, f"the {name} view differs"
 
 
 @pytest.fixture

@@ -18,10 +18,10 @@ from eventlog.record import Record
 from okr_ledger import demo
 from okr_ledger.bootstrap import Services, bootstrap
 from okr_ledger.config import Settings
-from projections.rebuild import rebuild
 from streams.envelope import event_message, watermark_message
 from streams.worker import LEGACY_OFFSETS, OFFSETS, ProjectionWorker
-from tests.integration.conftest import pg_connect
+from tests.integration.broker import wait_until
+from tests.integration.conftest import assert_equal_to_a_clean_rebuild, pg_connect
 
 
 class Message(NamedTuple):
@@ -146,12 +146,6 @@ def stored_offsets(services: Services, group: str) -> dict[str, int]:
     return {row["view"]: row["next_offset"] for row in rows}
 
 
-def identical_to_a_clean_rebuild(services: Services) -> bool:
-    models = services.read_models
-    models.refresh()
-    return all(rebuild(models, name, swap=False).identical for name in ("audit", "state"))
-
-
 def test_a_view_that_failed_a_batch_the_other_view_committed_applies_it_alone_on_retry(
     pg_url: str, topic: str, demo_log: tuple[Services, list[Record]]
 ) -> None:
@@ -189,7 +183,7 @@ def test_a_view_that_failed_a_batch_the_other_view_committed_applies_it_alone_on
     assert models.position() == records[-1].position
     with models.reading() as cursor:
         assert models.audit.count(cursor, "events") == len(records), "no event twice"
-    assert identical_to_a_clean_rebuild(services)
+    assert_equal_to_a_clean_rebuild(services)
 
 
 def test_offsets_kept_for_both_views_by_an_earlier_release_become_each_views_own(
@@ -232,7 +226,7 @@ def test_offsets_kept_for_both_views_by_an_earlier_release_become_each_views_own
     models = services.read_models
     with models.reading() as cursor:
         assert models.audit.count(cursor, "events") == len(records), "no event twice"
-    assert identical_to_a_clean_rebuild(services)
+    assert_equal_to_a_clean_rebuild(services)
 
 
 class Trickling(Assigned):
@@ -282,18 +276,13 @@ def test_a_worker_fills_each_batch_with_what_has_come_since_it_polled(
     runner = threading.Thread(target=member.run, args=(stop,), kwargs={"timeout_ms": 10})
     runner.start()
     try:
-        wait_until(lambda: services.read_models.position() == records[-1].position)
+        wait_until(
+            lambda: services.read_models.position() == records[-1].position, 60, "the views"
+        )
     finally:
         stop.set()
         runner.join(30)
         own.close()
     assert sum(applied) == len(records)
     assert all(size == 50 for size in applied[:-1]), f"batches of {applied}, not of 50"
-    assert identical_to_a_clean_rebuild(services)
-
-
-def wait_until(condition: Any, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the views did not catch up"
-        time.sleep(0.05)
+    assert_equal_to_a_clean_rebuild(services)
