@@ -41,6 +41,8 @@ from streams.skimming import skim_headers
 
 DEPTH = 4
 """batches the child may send before the parent takes them"""
+BATCHES = ("batch", "rest")
+"""a batch from the child, and what a poll left over of one"""
 CHILD_POLL_MS = 100
 """how long the child's consumer waits for messages before it looks for requests"""
 
@@ -135,30 +137,37 @@ class FetchingConsumer:
             self._max_records = max_records
             self._send("size", max_records)
         deadline = time.monotonic() + timeout_ms / 1000
-        while True:
+        found: dict[Any, list[Any]] = {}
+        room = max_records or self._max_records
+        while not found:
             item = self._next(max(0.0, deadline - time.monotonic()))
             if item is None:
                 return {}
             kind = item[0]
-            if kind == "batch":
-                if len(item) == 4:  # a whole batch from the child, not the rest of one
-                    self._send("credit")
-                _, epoch, topic, batch = item[:4]
-                if epoch != self._epoch or not batch:
-                    continue
-                found: dict[Any, list[Any]] = {}
-                room = self._filled(found, topic, batch, max_records or self._max_records)
-                while room > 0 and self._ready():
-                    room = self._fill(found, room)
-                return found
-            if kind == "error":
+            if kind in BATCHES:
+                room = self._take(item, found, room)
+            elif kind == "error":
                 raise self._replaced(f"failed ({item[1]})")
-            self._rebalanced(kind, item[1], item[2])
+            else:
+                self._rebalanced(kind, item[1], item[2])
+        while room > 0 and self._ready():
+            item = self._next(0)
+            if item is None or item[0] not in BATCHES:  # a rebalance waits for the next poll
+                if item is not None:
+                    self._pending.appendleft(item)
+                break
+            room = self._take(item, found, room)
+        return found
 
-    def _filled(self, found: dict[Any, list[Any]], topic: str, batch: list[Any], room: int) -> int:
+    def _take(self, item: tuple[Any, ...], found: dict[Any, list[Any]], room: int) -> int:
         """Add a batch's messages to ``found``, partition by partition, while there is
-        room; the messages left over go back first in line, as a batch of their own.
-        Returns the room left."""
+        room (none if it was fetched before the latest seek); the messages left over go
+        back first in line. Returns the room left."""
+        kind, epoch, topic, batch = item
+        if kind == "batch":  # the child's, not the rest of one: it may send another
+            self._send("credit")
+        if epoch != self._epoch:
+            return room
         rest = []
         for number, messages in batch:
             taken = messages[: max(room, 0)]
@@ -169,28 +178,13 @@ class FetchingConsumer:
                 room -= len(taken)
             if len(taken) < len(messages):
                 rest.append((number, messages[len(taken) :]))
-        if rest:  # its credit went back when the batch was first taken
-            self._pending.appendleft(("batch", self._epoch, topic, rest, "rest"))
+        if rest:
+            self._pending.appendleft(("rest", epoch, topic, rest))
         return room
 
     def _ready(self) -> bool:
         """Whether something has come already (nothing is waited for)."""
         return bool(self._pending) or bool(self._conn.poll(0))
-
-    def _fill(self, found: dict[Any, list[Any]], room: int) -> int:
-        """Add the batch that came next, if it is one; returns the room left (0 when
-        what came next is a rebalance or an error, which waits for the next poll)."""
-        item = self._next(0)
-        if item is None:
-            return 0
-        if item[0] != "batch":
-            self._pending.appendleft(item)
-            return 0
-        if len(item) == 4:  # a whole batch from the child, not the rest of one
-            self._send("credit")
-        if item[1] != self._epoch:
-            return room  # fetched before a seek
-        return self._filled(found, item[2], item[3], room)
 
     # -- talking to the child ----------------------------------------------------------
 
