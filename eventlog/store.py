@@ -93,15 +93,25 @@ class Cursor:
         return None if row is None else dict(row)
 
     def insert_rows(
-        self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Iterable[Sequence[Any]],
+        types: Sequence[str] | None = None,
     ) -> None:
         """Append many rows fast: COPY on PostgreSQL, one prepared INSERT on SQLite. A
         generator of rows is drawn while the copy runs (the session is busy meanwhile,
-        never idle in its transaction)."""
+        never idle in its transaction). Given the columns' PostgreSQL ``types``, the
+        copy is binary: neither side formats or parses text, and each value must be of
+        its column's type (an ``int`` for a ``bigint``, a ``str`` for a ``text``)."""
         if isinstance(rows, Sized) and not rows:
             return
         if self.dialect == "postgres":
-            with self.raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            binary = " (FORMAT BINARY)" if types is not None else ""
+            statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN{binary}"
+            with self.raw.copy(statement) as copy:
+                if types is not None:
+                    copy.set_types(types)
                 for row in rows:
                     copy.write_row(row)
         else:

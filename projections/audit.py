@@ -23,7 +23,7 @@ class AuditView(View):
     name = "audit"
     tables = {
         "events": (
-            "position BIGINT PRIMARY KEY, aggregate_id TEXT NOT NULL, "
+            "position BIGINT NOT NULL, aggregate_id TEXT NOT NULL, "
             "aggregate_type TEXT NOT NULL, event_type TEXT NOT NULL, version INTEGER NOT NULL, "
             "recorded_at BIGINT NOT NULL, effective_at BIGINT NOT NULL, actor TEXT NOT NULL, "
             "reason TEXT, decision_id TEXT, correlation_id TEXT NOT NULL, command_id TEXT, "
@@ -71,7 +71,7 @@ class AuditView(View):
                 r.recorded_at, r.effective_at, r.actor, r.reason, r.decision_id,
                 r.correlation_id, r.command_id, cycle_id, team_id, dumps(r.data),
             ))  # fmt: skip
-        cursor.insert_rows(self.t("events"), COLUMNS, rows)
+        self.insert(cursor, "events", COLUMNS, rows)
 
 
 SHOWN = (

@@ -92,7 +92,7 @@ def bulk_load(
 def index_and_track(store: ReadStore, views: Sequence[View], head: int) -> None:
     """Index the loaded views, then track them at ``head``. On PostgreSQL the indexes
     are built side by side (``PARTS`` at a time, each from its own connection)."""
-    statements = [s for view in views for s in view.index_statements(store.dialect)]
+    statements = [s for view in views for s in view.index_statements(store.dialect, keys=True)]
 
     def run(statement: str) -> None:
         with store.transaction() as cursor:

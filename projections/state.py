@@ -32,7 +32,7 @@ class StateView(View):
     name = "state"
     tables = {
         "nodes": (
-            "id TEXT PRIMARY KEY, kind TEXT NOT NULL, cycle_id TEXT, team_id TEXT, "
+            "id TEXT NOT NULL, kind TEXT NOT NULL, cycle_id TEXT, team_id TEXT, "
             "version INTEGER NOT NULL, position BIGINT NOT NULL, doc TEXT NOT NULL",
             "id",
         ),
@@ -40,11 +40,11 @@ class StateView(View):
             "id TEXT NOT NULL, version INTEGER NOT NULL, kind TEXT NOT NULL, cycle_id TEXT, "
             "team_id TEXT, "
             "position BIGINT NOT NULL, recorded_at BIGINT NOT NULL, "
-            "effective_at BIGINT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (id, version)",
+            "effective_at BIGINT NOT NULL, doc TEXT NOT NULL",
             "id, version",
         ),
         "check_ins": (
-            "check_in_id TEXT PRIMARY KEY, kr_id TEXT NOT NULL, cycle_id TEXT, "
+            "check_in_id TEXT NOT NULL, kr_id TEXT NOT NULL, cycle_id TEXT, "
             "position BIGINT NOT NULL, value TEXT NOT NULL, confidence TEXT NOT NULL, "
             "note TEXT NOT NULL, blockers TEXT NOT NULL, effective_at BIGINT NOT NULL, "
             "recorded_at BIGINT NOT NULL, actor TEXT NOT NULL, supersedes TEXT, "
@@ -52,7 +52,7 @@ class StateView(View):
             "check_in_id",
         ),
         "measurements": (
-            "position BIGINT PRIMARY KEY, kpi_id TEXT NOT NULL, value TEXT NOT NULL, "
+            "position BIGINT NOT NULL, kpi_id TEXT NOT NULL, value TEXT NOT NULL, "
             "effective_at BIGINT NOT NULL, recorded_at BIGINT NOT NULL, actor TEXT NOT NULL",
             "position",
         ),
@@ -74,23 +74,29 @@ class StateView(View):
         self.failed = False
         self.heads: dict[str, tuple[int, int]] | None = None
         """in a bulk load, the (version, position) each node reached, written at the end"""
+        self.superseded: list[tuple[int, str]] | None = None
+        """in a bulk load, the check-ins corrections supersede (when, which), marked at
+        the end, once the load's check-ins are all in their table"""
 
     def forget(self) -> None:
         self.docs.clear()
         if self.heads is not None:
-            self.heads = None
+            self.heads, self.superseded = None, None
             self.failed = True
 
     def begin_bulk(self) -> None:
-        self.heads, self.failed = {}, False
+        self.heads, self.superseded, self.failed = {}, [], False
 
     def end_bulk(self, cursor: Cursor) -> None:
         """Each aggregate's document once, as the load left it, instead of once a batch."""
         if self.heads is None or self.failed:
             raise RuntimeError("the bulk load of the state view failed")
         heads, self.heads = self.heads, None
-        cursor.insert_rows(
-            self.t("nodes"),
+        superseded, self.superseded = self.superseded or [], None
+        self._mark_superseded(cursor, superseded)
+        self.insert(
+            cursor,
+            "nodes",
             NODE_COLUMNS,
             (
                 (ident, doc["type"], self._cycle_of(doc), self._team_of(doc), *heads[ident],
@@ -152,13 +158,14 @@ class StateView(View):
                     text,
                 )
             )
-        cursor.insert_rows(self.t("versions"), VERSION_COLUMNS, versions)
-        cursor.insert_rows(self.t("check_ins"), CHECK_IN_COLUMNS, check_ins)
-        cursor.executemany(  # a correction marks what it supersedes, and when
-            f"UPDATE {self.t('check_ins')} SET superseded_at = %s WHERE check_in_id = %s",
-            [(row[9], row[11]) for row in check_ins if row[11]],
-        )
-        cursor.insert_rows(self.t("measurements"), MEASUREMENT_COLUMNS, measurements)
+        self.insert(cursor, "versions", VERSION_COLUMNS, versions)
+        self.insert(cursor, "check_ins", CHECK_IN_COLUMNS, check_ins)
+        superseded = [(row[9], row[11]) for row in check_ins if row[11]]
+        if self.superseded is not None:
+            self.superseded.extend(superseded)
+        else:
+            self._mark_superseded(cursor, superseded)
+        self.insert(cursor, "measurements", MEASUREMENT_COLUMNS, measurements)
         if self.heads is not None:
             for ident, (_, r, _, _) in touched.items():
                 self.heads[ident] = (r.version, r.position)
@@ -171,6 +178,24 @@ class StateView(View):
                 (ident, doc["type"], self._cycle_of(doc), team, r.version, r.position, text)
                 for ident, (doc, r, team, text) in touched.items()
             ],
+        )
+
+    def _mark_superseded(self, cursor: Cursor, superseded: list[tuple[int, str]]) -> None:
+        """A correction marks the check-in it supersedes (by id), and when (recorded)."""
+        if not superseded:
+            return
+        if cursor.dialect != "postgres":
+            cursor.executemany(
+                f"UPDATE {self.t('check_ins')} SET superseded_at = %s WHERE check_in_id = %s",
+                superseded,
+            )
+            return
+        latest = {ident: at for at, ident in superseded}  # the last correction wins
+        cursor.execute(  # one join, keyed or not (a bulk load's table has no key yet)
+            f"UPDATE {self.t('check_ins')} c SET superseded_at = u.at "
+            "FROM unnest(CAST(%s AS text[]), CAST(%s AS bigint[])) AS u(id, at) "
+            "WHERE c.check_in_id = u.id",
+            [text_array(latest), text_array(latest.values())],
         )
 
     @staticmethod

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
 import orjson
@@ -14,6 +15,9 @@ from eventlog.record import Record
 from eventlog.store import Cursor
 
 TEXT = re.compile(r"\bTEXT\b")
+COLUMN = re.compile(r"(\w+) (BIGINT|INTEGER|TEXT)\b")
+BINARY_TYPES = {"BIGINT": "int8", "INTEGER": "int4", "TEXT": "text"}
+"""a declared column type → the PostgreSQL type a binary copy writes it as"""
 
 
 def scope_of(record: Record) -> tuple[str | None, str | None]:
@@ -31,7 +35,7 @@ def scope_of(record: Record) -> tuple[str | None, str | None]:
 class View:
     name: ClassVar[str]
     tables: ClassVar[dict[str, tuple[str, str]]]
-    """logical name → (column definitions, primary key columns for ordering)"""
+    """logical name → (column definitions, primary key columns: also the rows' order)"""
     indexes: ClassVar[list[tuple[str, str]]] = []
     """(logical table, indexed columns)"""
 
@@ -49,10 +53,16 @@ class View:
         """Create the tables (and their indexes, unless a bulk load adds them after).
         On PostgreSQL every text column compares byte by byte (``COLLATE "C"``): the
         order is the one SQLite and Python give (code points), and sorting ids to build
-        an index is about twice as fast as under a libc collation."""
-        for logical, (columns, _) in self.tables.items():
+        an index is about twice as fast as under a libc collation. A PostgreSQL table
+        created for a bulk load waits for its primary key too (``index_statements``
+        with ``keys``): one sort after the load builds it for a fraction of what
+        keeping it up to date row by row costs, for keys that arrive in random order."""
+        keys_later = not indexes and cursor.dialect == "postgres"
+        for logical, (columns, key) in self.tables.items():
             if cursor.dialect == "postgres":
                 columns = TEXT.sub('TEXT COLLATE "C"', columns)
+            if not keys_later:
+                columns += f", PRIMARY KEY ({key})"
             cursor.execute(f"CREATE TABLE IF NOT EXISTS {self.t(logical)} ({columns})")
         if indexes:
             self.create_indexes(cursor)
@@ -61,12 +71,20 @@ class View:
         for statement in self.index_statements(cursor.dialect):
             cursor.execute(statement)
 
-    def index_statements(self, dialect: str) -> list[str]:
+    def index_statements(self, dialect: str, *, keys: bool = False) -> list[str]:
         """What creates the secondary indexes, each on its own (a bulk load may run
-        them side by side); on PostgreSQL the tables' statistics too, so that the
-        planner knows a bulk-loaded table's size at once rather than when autovacuum
-        next passes (until then it picks plans for empty tables)."""
-        statements = [
+        them side by side); with ``keys``, on PostgreSQL, the primary keys a bulk load's
+        tables were created without (``create``), first; on PostgreSQL the tables'
+        statistics too, so that the planner knows a bulk-loaded table's size at once
+        rather than when autovacuum next passes (until then it picks plans for empty
+        tables)."""
+        statements = []
+        if keys and dialect == "postgres":
+            statements += [
+                f"ALTER TABLE {self.t(logical)} ADD PRIMARY KEY ({key})"
+                for logical, (_, key) in self.tables.items()
+            ]
+        statements += [
             f"CREATE INDEX IF NOT EXISTS {self.t(logical)}_i{number} "
             f"ON {self.t(logical)} ({columns})"
             for number, (logical, columns) in enumerate(self.indexes)
@@ -106,6 +124,15 @@ class View:
                 for row in rows:
                     digest.update(json.dumps(list(row.values()), default=str).encode())
         return digest.hexdigest()
+
+    def insert(
+        self, cursor: Cursor, logical: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    ) -> None:
+        """Append rows to one of the view's tables (on PostgreSQL, by a binary copy typed
+        from the table's declaration)."""
+        declared = dict(COLUMN.findall(self.tables[logical][0]))
+        types = [BINARY_TYPES[declared[c]] for c in columns]
+        cursor.insert_rows(self.t(logical), columns, rows, types)
 
     def count(self, cursor: Cursor, logical: str) -> int:
         row = cursor.execute(f"SELECT count(*) AS n FROM {self.t(logical)}").fetchone()
