@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any, ClassVar
 
 import orjson
@@ -18,6 +19,13 @@ TEXT = re.compile(r"\bTEXT\b")
 COLUMN = re.compile(r"(\w+) (BIGINT|INTEGER|TEXT)\b")
 BINARY_TYPES = {"BIGINT": "int8", "INTEGER": "int4", "TEXT": "text"}
 """a declared column type → the PostgreSQL type a binary copy writes it as"""
+
+
+@lru_cache(maxsize=64)
+def binary_types(declaration: str, columns: tuple[str, ...]) -> tuple[str, ...]:
+    """The PostgreSQL types of some of a table's columns, read off its declaration."""
+    declared = dict(COLUMN.findall(declaration))
+    return tuple(BINARY_TYPES[declared[c]] for c in columns)
 
 
 def scope_of(record: Record) -> tuple[str | None, str | None]:
@@ -130,8 +138,7 @@ class View:
     ) -> None:
         """Append rows to one of the view's tables (on PostgreSQL, by a binary copy typed
         from the table's declaration)."""
-        declared = dict(COLUMN.findall(self.tables[logical][0]))
-        types = [BINARY_TYPES[declared[c]] for c in columns]
+        types = binary_types(self.tables[logical][0], tuple(columns))
         cursor.insert_rows(self.t(logical), columns, rows, types)
 
     def count(self, cursor: Cursor, logical: str) -> int:
