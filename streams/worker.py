@@ -193,29 +193,30 @@ class ProjectionWorker(ConsumerRebalanceListener):  # type: ignore[misc]
             more = self.consumer.poll(timeout_ms=0, max_records=self.batch_size - size)
             if not more:
                 return
-            with paused_gc():
-                for partition, items in self._parse(more).items():
-                    parsed.setdefault(partition, []).extend(items)
-                    size += len(items)
+            for partition, items in self._parse(more).items():
+                parsed.setdefault(partition, []).extend(items)
+                size += len(items)
 
     def _parse(self, batch: dict[TopicPartition, list[Any]]) -> Parsed:
         """Each message of a batch as a record or watermark, by partition (on the
-        polling thread in ``run``, while the batch before it is applied)."""
+        polling thread in ``run``, while the batch before it is applied), with the
+        collector paused while they are built."""
         parsed: Parsed = {}
-        for tp, messages in batch.items():
-            items: list[tuple[int, Record | Watermark | None]] = []
-            for message in messages:
-                try:
-                    items.append((message.offset, parse(message.value)))
-                except MalformedMessage as error:
-                    log.warning(
-                        "skipping a malformed message at %s/%s: %s",
-                        tp.partition,
-                        message.offset,
-                        error,
-                    )
-                    items.append((message.offset, None))
-            parsed[tp.partition] = items
+        with paused_gc():
+            for tp, messages in batch.items():
+                items: list[tuple[int, Record | Watermark | None]] = []
+                for message in messages:
+                    try:
+                        items.append((message.offset, parse(message.value)))
+                    except MalformedMessage as error:
+                        log.warning(
+                            "skipping a malformed message at %s/%s: %s",
+                            tp.partition,
+                            message.offset,
+                            error,
+                        )
+                        items.append((message.offset, None))
+                parsed[tp.partition] = items
         return parsed
 
     def _apply(self, name: str, parsed: Parsed) -> int:
@@ -294,8 +295,7 @@ class ProjectionWorker(ConsumerRebalanceListener):  # type: ignore[misc]
             while not stop.is_set():
                 try:
                     batch = self.consumer.poll(timeout_ms=timeout_ms, max_records=self.batch_size)
-                    with paused_gc():
-                        parsed = self._parse(batch) if batch else None
+                    parsed = self._parse(batch)
                     self._settle()
                     if parsed:
                         self._top_up(parsed)
