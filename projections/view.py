@@ -22,9 +22,16 @@ BINARY_TYPES = {"BIGINT": "int8", "INTEGER": "int4", "TEXT": "text"}
 
 
 @lru_cache(maxsize=64)
+def declared_types(declaration: str) -> dict[str, str]:
+    """Each column's declared type (``BIGINT``, ``INTEGER``, ``TEXT``), by name, read off
+    a table's declaration (the caller must not change it)."""
+    return dict(COLUMN.findall(declaration))
+
+
+@lru_cache(maxsize=64)
 def binary_types(declaration: str, columns: tuple[str, ...]) -> tuple[str, ...]:
     """The PostgreSQL types of some of a table's columns, read off its declaration."""
-    declared = dict(COLUMN.findall(declaration))
+    declared = declared_types(declaration)
     return tuple(BINARY_TYPES[declared[c]] for c in columns)
 
 
@@ -123,9 +130,10 @@ class View:
         digest = hashlib.sha256()
         for logical, (columns, order) in sorted(self.tables.items()):
             if cursor.dialect == "postgres":  # byte order, whatever a generation's collation
-                texts = set(re.findall(r"(\w+) TEXT\b", columns))
+                declared = declared_types(columns)
                 order = ", ".join(
-                    f'{key} COLLATE "C"' if key in texts else key for key in order.split(", ")
+                    f'{key} COLLATE "C"' if declared[key] == "TEXT" else key
+                    for key in order.split(", ")
                 )
             cursor.execute(f"SELECT * FROM {self.t(logical)} ORDER BY {order}")
             while rows := cursor.fetchmany(5000):
