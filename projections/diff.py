@@ -64,12 +64,14 @@ SKIPPED = {"Kpi.Measured"}
 """Events a diff leaves out (KPIs are not part of a cycle's OKR set)."""
 
 
-def record_of(row: dict[str, Any]) -> Record:
-    """An audit row back as a record (what the reducers take)."""
+def record_of(row: dict[str, Any], data: dict[str, Any] | None = None) -> Record:
+    """An audit row back as a record (what the reducers take); ``data``, if given, is
+    its event's fields already read."""
     return Record(
         row["position"], row["aggregate_type"], row["event_type"], row["aggregate_id"],
         row["version"], row["recorded_at"], row["effective_at"], row["actor"], row["reason"],
-        row["decision_id"], row["correlation_id"], row["command_id"], _data(row["data"]),
+        row["decision_id"], row["correlation_id"], row["command_id"],
+        _data(row["data"]) if data is None else data,
     )  # fmt: skip
 
 
@@ -80,10 +82,17 @@ def _data(text: str) -> Any:
         return json.loads(text)
 
 
-def change_name(r: Record) -> str:
-    if r.event_type == "KeyResult.Retargeted" and r.data.get("easing"):
+def change_name(event_type: str, data: dict[str, Any]) -> str:
+    if event_type == "KeyResult.Retargeted" and data.get("easing"):
         return EASED
-    return f"{snake(r.aggregate_type)}_{snake(r.name)}"
+    return _kind(event_type)
+
+
+@lru_cache(maxsize=512)
+def _kind(event_type: str) -> str:
+    """``KeyResult.CheckedIn`` → ``key_result_checked_in``."""
+    aggregate, _, name = event_type.partition(".")
+    return f"{snake(aggregate)}_{snake(name)}"
 
 
 def field_changes(before: Doc | None, after: Doc) -> tuple[dict[str, Any], list[str]]:
@@ -111,29 +120,28 @@ def diff(start: Snapshot, rows: list[dict[str, Any]], decisions: dict[str, Doc])
     whose documents this consumes."""
     docs = start.docs
     changes = []
-    for row in rows:
-        r = record_of(row)
-        if r.aggregate_type not in KINDS or r.event_type in SKIPPED:
+    for row in rows:  # most are check-ins, named from the row without a record
+        event_type = row["event_type"]
+        if row["aggregate_type"] not in KINDS or event_type in SKIPPED:
             continue
+        data = _data(row["data"])
+        recorded, effective = row["recorded_at"], row["effective_at"]
         change: dict[str, Any] = {
-            "change": change_name(r),
-            "type": KINDS[r.aggregate_type],
-            "id": r.aggregate_id,
-            "position": r.position,
-            "who": r.actor,
-            "when": (when := time_text(r.recorded_at)),
-            "effective": when if r.effective_at == r.recorded_at else time_text(r.effective_at),
-            "why": r.reason,
-            "decision": decision_json(r.decision_id, decisions),
+            "change": change_name(event_type, data),
+            "type": KINDS[row["aggregate_type"]],
+            "id": row["aggregate_id"],
+            "position": row["position"],
+            "who": row["actor"],
+            "when": (when := time_text(recorded)),
+            "effective": when if effective == recorded else time_text(effective),
+            "why": row["reason"],
+            "decision": decision_json(row["decision_id"], decisions),
         }
-        if r.event_type in MEASUREMENTS:
-            change["check_in"] = {
-                **r.data,
-                "effective_at": change["effective"],
-                "recorded_at": change["when"],
-            }
+        if event_type in MEASUREMENTS:
+            change["check_in"] = {**data, "effective_at": change["effective"], "recorded_at": when}
             changes.append(change)
             continue
+        r = record_of(row, data)
         before = docs.get(r.aggregate_id)  # replaced below, never changed in place
         after = reduce(fresh(before), r)
         if after is None:
