@@ -39,7 +39,6 @@ EASED = "key_result_target_eased"
 reason, and reviews look for it."""
 
 
-@lru_cache(maxsize=512)
 def snake(name: str) -> str:
     """``KeyResult`` → ``key_result``, ``CheckInCorrected`` → ``check_in_corrected``."""
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
@@ -49,7 +48,7 @@ def change_kinds() -> list[str]:
     """Every change kind a diff can name: ``<aggregate>_<event>`` in snake case for each
     event of the aggregates a diff covers (docs/read-models.md explains each)."""
     kinds = [
-        f"{snake(aggregate.__name__)}_{snake(name)}"
+        _kind(f"{aggregate.__name__}.{name}")
         for aggregate in AGGREGATES
         for name, cls in vars(aggregate).items()
         if isinstance(cls, type)
