@@ -5,6 +5,13 @@ with the same connections, duration and body, in the same run.
 Check-ins go to many key results at random (a real API's load), with a token, through
 the whole write path: authentication, schema, command bus, rules, the save with its leaves.
 
+Besides the rates, it counts the CPU each request cost (on Linux, from ``/proc``): the
+server's processes (gunicorn's master and workers), and in PostgreSQL the backends of the
+server's connections (named by ``PGAPPNAME``) with the writers that flush the commits,
+read before and after each load. On a machine whose cores are all busy, the rate
+follows that cost, so the ratio of the CPU costs says what the ratio of the rates can
+reach.
+
 Run: ``python -m bench.http_checkins [--seconds 15] [--connections 16] [--key-results 200]``
 (needs ``wrk`` on the PATH and PostgreSQL).
 """
@@ -33,6 +40,8 @@ from okr_ledger.bootstrap import bootstrap
 from okr_ledger.config import Settings
 
 TOKEN = "bench-token"
+OURS, BARE = "okr-ledger-bench", "bare-route-bench"
+"""the application names the two servers' connections give PostgreSQL"""
 BODY = '{"value": 47.5, "confidence": "on_track", "note": "weekly check-in"}'
 LUA = """
 paths = {%(paths)s}
@@ -111,6 +120,77 @@ def wait_healthz_404(port: int) -> None:
     raise RuntimeError("the bare server did not start")
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time so far of these processes (those still running)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+def family(root: int) -> list[int]:
+    """``root`` and every process below it."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii") as stat:
+                    parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def postgres_pids(dsn: str, application: str) -> list[int]:
+    """The server's PostgreSQL backends (by the application name its connections give,
+    ``PGAPPNAME``) and PostgreSQL's own writers, which flush what the commits wrote."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = %s OR backend_type "
+            "IN ('walwriter', 'background writer', 'checkpointer')",
+            (application,),
+        ).fetchall()
+    return [pid for (pid,) in rows]
+
+
+def measured(
+    server: subprocess.Popen[bytes],
+    database: tuple[str, str],
+    port: int,
+    paths: list[str],
+    seconds: int,
+    connections: int,
+) -> dict[str, float]:
+    """wrk's figures for one load, with the CPU per request of the server and of its
+    share of PostgreSQL (``database``: a DSN and the server's application name) while
+    it ran (0 where ``/proc`` is missing)."""
+    if not os.path.isdir("/proc"):
+        return {**run_wrk(port, paths, seconds, connections), "server_ms": 0.0, "db_ms": 0.0}
+    servers, databases = family(server.pid), postgres_pids(*database)
+    before = cpu_seconds(servers), cpu_seconds(databases)
+    result = run_wrk(port, paths, seconds, connections)
+    # a process started during the load (a worker replaced, a backend) had spent nothing
+    servers = sorted({*servers, *family(server.pid)})
+    databases = sorted({*databases, *postgres_pids(*database)})
+    after = cpu_seconds(servers), cpu_seconds(databases)
+    requests = max(result["rps"] * seconds, 1.0)
+    result["server_ms"] = 1000 * (after[0] - before[0]) / requests
+    result["db_ms"] = 1000 * (after[1] - before[1]) / requests
+    return result
+
+
 def run_wrk(port: int, paths: list[str], seconds: int, connections: int) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(
@@ -187,12 +267,14 @@ def main() -> None:
     results = {}
     try:
         krs = prepare_ledger(url, args.key_results)
-        env = {**os.environ, "OKR_LEDGER_DATABASE_URL": url}
+        env = {**os.environ, "OKR_LEDGER_DATABASE_URL": url, "PGAPPNAME": OURS}
         server = start_server(
             [*gunicorn, "--bind", "127.0.0.1:8801", "okr_ledger.server:make_app()"], env, 8801
         )
         try:
-            results["OKR Ledger check-in"] = run_wrk(
+            results["OKR Ledger check-in"] = measured(
+                server,
+                (dsn, OURS),
                 8801,
                 [f"/api/v1/key-results/{kr}/check-ins" for kr in krs],
                 args.seconds,
@@ -201,7 +283,11 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait()
-        bare_env = {**os.environ, "BARE_DSN": f"{dsn} options=-csearch_path={schema}"}
+        bare_env = {
+            **os.environ,
+            "BARE_DSN": f"{dsn} options=-csearch_path={schema}",
+            "PGAPPNAME": BARE,
+        }
         bare = subprocess.Popen(
             [*gunicorn, "--bind", "127.0.0.1:8802", "bench.bare_app:create_bare_app()"],
             env=bare_env,
@@ -210,8 +296,13 @@ def main() -> None:
         )
         try:
             wait_healthz_404(8802)
-            results["bare Flask + psycopg insert"] = run_wrk(
-                8802, [f"/bare/{kr}" for kr in krs], args.seconds, args.connections
+            results["bare Flask + psycopg insert"] = measured(
+                bare,
+                (dsn, BARE),
+                8802,
+                [f"/bare/{kr}" for kr in krs],
+                args.seconds,
+                args.connections,
             )
         finally:
             bare.terminate()
@@ -227,17 +318,30 @@ def main() -> None:
         f"gunicorn gthread {args.workers}x{args.threads}, PostgreSQL; log holds "
         f"{events[0] if events else '?'} events"
     )
-    print(f"{'route':<30} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
+    print(
+        f"{'route':<30} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} "
+        f"{'CPU ms/request: server':>23} {'PostgreSQL':>10}"
+    )
     for name, r in results.items():
         print(
             f"{name:<30} {r['rps']:>8.0f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} "
-            f"{r['errors']:>8.0f}"
+            f"{r['errors']:>8.0f} {r['server_ms']:>23.2f} {r['db_ms']:>10.2f}"
         )
     ours, bare = (
         results["OKR Ledger check-in"]["rps"],
         results["bare Flask + psycopg insert"]["rps"],
     )
     print(f"ratio: {ours / bare:.2f} of the bare route")
+    ours_cost, bare_cost = (
+        r["server_ms"] + r["db_ms"]
+        for r in (results["OKR Ledger check-in"], results["bare Flask + psycopg insert"])
+    )
+    if ours_cost and bare_cost:
+        print(
+            f"CPU per request, server and PostgreSQL: {ours_cost:.2f} ms against "
+            f"{bare_cost:.2f} ms for the bare route; bare / ours: {bare_cost / ours_cost:.2f} "
+            "(with every core busy, the ratio of the rates follows it)"
+        )
 
 
 if __name__ == "__main__":
