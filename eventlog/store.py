@@ -17,6 +17,7 @@ from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
 from eventlog.record import Record
 from ledger.application import Ledger
+from ledger.persistence.postgres import schema_on_search_path
 
 
 def text_array(values: Iterable[Any]) -> str:
@@ -137,9 +138,12 @@ class Projection(Protocol):
 class ReadStore:
     def __init__(self, ledger: Ledger) -> None:
         datastore = getattr(ledger.recorder, "datastore", None)
+        self._on_search_path = False
+        """whether every connection starts in the ledger's schema (its factory's)"""
         if isinstance(datastore, PostgresDatastore):
             self.dialect = "postgres"
             self.datastore: Any = datastore
+            self._on_search_path = schema_on_search_path(datastore)
             self.tracking = PostgresTrackingRecorder(
                 datastore, tracking_table_name="okrviews_tracking"
             )
@@ -168,10 +172,13 @@ class ReadStore:
         with self.datastore.transaction(commit=commit) as raw:
             cursor = Cursor(raw, self.dialect)
             if self.dialect == "postgres":  # the views live in the ledger's own schema
-                settings = f'SET LOCAL search_path TO "{self.datastore.schema}"'
+                settings = []
+                if not self._on_search_path:
+                    settings.append(f'SET LOCAL search_path TO "{self.datastore.schema}"')
                 if not durable:
-                    settings += "; SET LOCAL synchronous_commit TO OFF"
-                cursor.execute(settings)
+                    settings.append("SET LOCAL synchronous_commit TO OFF")
+                if settings:
+                    cursor.execute("; ".join(settings))
             yield cursor
 
     def position(self, tracking_name: str) -> int:

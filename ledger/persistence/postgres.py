@@ -318,5 +318,29 @@ def event_key(row: Any) -> tuple[UUID, int]:
     return (UUID(str(row.originator_id)), row.originator_version)
 
 
+def search_path_option(schema: str) -> str:
+    """The libpq option that starts a session with ``schema`` as its search path (the
+    name quoted as an identifier, its spaces and backslashes escaped for libpq)."""
+    quoted = '"' + schema.replace('"', '""') + '"'
+    return "-c search_path=" + quoted.replace("\\", "\\\\").replace(" ", "\\ ")
+
+
+def schema_on_search_path(datastore: PostgresDatastore) -> bool:
+    """Whether every connection of the datastore's pool starts in its schema."""
+    options = str(getattr(datastore.pool, "kwargs", {}).get("options", ""))
+    return search_path_option(datastore.schema) in options
+
+
 class ChainedPostgresFactory(PostgresFactory):
+    """The library's factory, with the ledger's recorder, and connections that start
+    in the ledger's schema: the read models keep their tables there and name them
+    unqualified, so their transactions need not set the search path each time (one
+    round trip each). The ledger's own statements name the schema."""
+
     application_recorder_class = ChainedPostgresApplicationRecorder
+
+    def __init__(self, env: Any) -> None:
+        super().__init__(env)
+        kwargs = self.datastore.pool.kwargs  # no connection is made before the first use
+        given = str(kwargs.get("options", ""))
+        kwargs["options"] = f"{given} {search_path_option(self.datastore.schema)}".strip()
