@@ -327,7 +327,7 @@ def search_path_option(schema: str) -> str:
 
 def schema_on_search_path(datastore: PostgresDatastore) -> bool:
     """Whether every connection of the datastore's pool starts in its schema."""
-    options = str(getattr(datastore.pool, "kwargs", {}).get("options", ""))
+    options = str(datastore.pool.kwargs.get("options", ""))
     return search_path_option(datastore.schema) in options
 
 
